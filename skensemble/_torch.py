@@ -37,6 +37,14 @@ def valid_device_string(device):
     return device.startswith("cuda:") and device[5:].isdigit()
 
 
+def check_device(device):
+    """Raise a ``ValueError`` naming the accepted values if ``device`` is not one."""
+    if not valid_device_string(device):
+        raise ValueError(
+            f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'; got {device!r}."
+        )
+
+
 def draw_seed(random_state):
     """Draw one integer seed from a ``numpy.random.RandomState``."""
     return int(random_state.randint(0, _MAX_SEED))

@@ -1,0 +1,166 @@
+"""Tabular preprocessing inside the TabM estimators.
+
+Numeric columns get TabM's "noisy quantile" transform; NaN becomes 0 (the
+median in the normal output space) plus a missing indicator; constant columns
+are dropped; two-valued columns become 0/1. Categorical columns (pandas
+category/object/string dtypes, string-valued object columns, or the ones the
+user names) are ordinal-encoded here and one-hot encoded inside the network,
+with unseen categories mapped to an all-zeros block.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.preprocessing import OrdinalEncoder, QuantileTransformer
+
+from .._validation import reject_infinity
+
+_MISSING = "<missing>"
+_NOISE_STD = 1e-5
+
+
+def detect_categorical(X, categorical_features):
+    """Boolean mask of the categorical columns of the raw input ``X``.
+
+    ``categorical_features`` is "auto", None, a boolean mask, or a list of column
+    indices or (for DataFrames) column names.
+    """
+    columns = getattr(X, "columns", None)
+    n_features = X.shape[1] if hasattr(X, "shape") and len(X.shape) == 2 else None
+    if categorical_features is None or n_features is None:
+        return None if n_features is None else np.zeros(n_features, dtype=bool)
+    if isinstance(categorical_features, str):  # "auto"
+        if columns is not None and hasattr(X, "dtypes"):
+            return np.array(
+                [_is_categorical_dtype(dtype) for dtype in X.dtypes], dtype=bool
+            )
+        array = np.asarray(X)
+        if array.dtype.kind in "OUS":
+            return np.array(
+                [
+                    any(isinstance(v, str) for v in array[:, j])
+                    for j in range(n_features)
+                ],
+                dtype=bool,
+            )
+        return np.zeros(n_features, dtype=bool)
+    selection = np.asarray(categorical_features)
+    if selection.dtype == bool:
+        if selection.shape != (n_features,):
+            raise ValueError(
+                f"categorical_features has {selection.shape[0]} booleans but X has "
+                f"{n_features} columns."
+            )
+        return selection.copy()
+    mask = np.zeros(n_features, dtype=bool)
+    for item in selection.tolist():
+        if isinstance(item, str):
+            if columns is None or item not in list(columns):
+                raise ValueError(f"categorical_features names unknown column {item!r}.")
+            mask[list(columns).index(item)] = True
+        elif isinstance(item, numbers.Integral) and -n_features <= item < n_features:
+            mask[item] = True
+        else:
+            raise ValueError(f"categorical_features has an invalid entry {item!r}.")
+    return mask
+
+
+def _is_categorical_dtype(dtype):
+    name = str(dtype)
+    return name in ("category", "object", "string", "str") or name.startswith("string")
+
+
+def _as_category_strings(column):
+    out = np.empty(len(column), dtype=object)
+    for i, value in enumerate(column):
+        missing = value is None or (isinstance(value, float) and np.isnan(value))
+        out[i] = _MISSING if missing else str(value)
+    return out
+
+
+class TabularPreprocessor:
+    """Fit-once transform of a validated 2-D array into (x_num, x_cat) arrays.
+
+    Parameters
+    ----------
+    categorical_mask : ndarray of bool
+        Which columns of X are categorical.
+    random_state : numpy.random.RandomState
+        Source of the quantile-transform noise.
+    """
+
+    def __init__(self, categorical_mask, random_state):
+        self.categorical_mask = categorical_mask
+        self.random_state = random_state
+
+    def fit(self, X):
+        numeric = self._numeric(X)
+        n_samples = len(X)
+        missing = np.isnan(numeric)
+        self.indicator_columns_ = np.flatnonzero(missing.any(axis=0))
+        n_unique = np.array(
+            [len(np.unique(col[~np.isnan(col)])) for col in numeric.T], dtype=int
+        )
+        self.binary_columns_ = np.flatnonzero(n_unique == 2)
+        self.binary_high_ = np.array(
+            [np.nanmax(numeric[:, j]) for j in self.binary_columns_], dtype=float
+        )
+        self.quantile_columns_ = np.flatnonzero(n_unique > 2)
+        self.quantile_ = None
+        if len(self.quantile_columns_):
+            values = numeric[:, self.quantile_columns_]
+            noise = self.random_state.normal(0.0, _NOISE_STD, values.shape)
+            n_quantiles = max(min(n_samples // 30, 1000), 10)
+            self.quantile_ = QuantileTransformer(
+                n_quantiles=min(n_quantiles, n_samples),
+                output_distribution="normal",
+                subsample=10**9,
+            ).fit(values + noise)
+        self.encoder_ = None
+        self.cardinalities_ = []
+        if self.categorical_mask.any():
+            categories = self._categories(X)
+            self.encoder_ = OrdinalEncoder(
+                handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.int64
+            ).fit(categories)
+            self.cardinalities_ = [len(c) for c in self.encoder_.categories_]
+        self.n_num_features_ = (
+            len(self.quantile_columns_)
+            + len(self.binary_columns_)
+            + len(self.indicator_columns_)
+        )
+        if self.n_num_features_ == 0 and not self.cardinalities_:
+            self.n_num_features_ = 1  # every column is constant: one zero column
+        return self
+
+    def transform(self, X):
+        numeric = self._numeric(X)
+        parts = []
+        if self.quantile_ is not None:
+            transformed = self.quantile_.transform(numeric[:, self.quantile_columns_])
+            parts.append(np.nan_to_num(transformed, nan=0.0))
+        if len(self.binary_columns_):
+            binary = numeric[:, self.binary_columns_] == self.binary_high_
+            parts.append(binary.astype(np.float64))
+        if len(self.indicator_columns_):
+            parts.append(np.isnan(numeric[:, self.indicator_columns_]).astype(float))
+        if parts:
+            x_num = np.hstack(parts).astype(np.float32)
+        else:
+            x_num = np.zeros((len(X), self.n_num_features_), dtype=np.float32)
+        x_cat = None
+        if self.encoder_ is not None:
+            x_cat = self.encoder_.transform(self._categories(X))
+            cardinalities = np.asarray(self.cardinalities_)
+            x_cat = np.where(x_cat < 0, cardinalities, x_cat)
+        return x_num, x_cat
+
+    def _numeric(self, X):
+        values = X[:, ~self.categorical_mask]
+        values = np.asarray(values, dtype=np.float64)
+        reject_infinity(values, why="TabM accepts NaN (imputed) but not inf.")
+        return values
+
+    def _categories(self, X):
+        columns = X[:, self.categorical_mask]
+        return np.column_stack([_as_category_strings(col) for col in columns.T])
