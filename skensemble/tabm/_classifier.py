@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
 
 from .._skorch import MemberCrossEntropy, mean_member_proba, member_accuracy
 from .._validation import check_single_class
@@ -99,6 +100,7 @@ class TabMClassifier(ClassifierMixin, BaseTabM):
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``.
         """
+        check_is_fitted(self)
         proba = self.predict_members(X).mean(axis=1)
         return proba / proba.sum(axis=1, keepdims=True)
 
@@ -114,7 +116,9 @@ class TabMClassifier(ClassifierMixin, BaseTabM):
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        check_is_fitted(self)
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def predict_members(self, X):
         """Every member's class probabilities.
@@ -127,6 +131,7 @@ class TabMClassifier(ClassifierMixin, BaseTabM):
         -------
         members : ndarray of shape (n_samples, k, n_classes)
         """
+        check_is_fitted(self)
         raw = self._member_outputs(X)
         raw -= raw.max(axis=-1, keepdims=True)
         proba = np.exp(raw)

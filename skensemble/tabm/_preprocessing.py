@@ -23,24 +23,23 @@ def detect_categorical(X, categorical_features):
     """Boolean mask of the categorical columns of the raw input ``X``.
 
     ``categorical_features`` is "auto", None, a boolean mask, or a list of column
-    indices or (for DataFrames) column names.
+    indices or (for DataFrames) column names. Input that is not 2-D gives an
+    empty mask and is rejected later by ``validate_data`` with its own message.
     """
-    columns = getattr(X, "columns", None)
-    n_features = X.shape[1] if hasattr(X, "shape") and len(X.shape) == 2 else None
-    if categorical_features is None or n_features is None:
-        return None if n_features is None else np.zeros(n_features, dtype=bool)
+    columns = list(X.columns) if hasattr(X, "columns") else None
+    if columns is None:
+        X = np.asarray(X)
+        if X.ndim != 2:
+            return np.zeros(0, dtype=bool)
+    n_features = len(columns) if columns is not None else X.shape[1]
+    if categorical_features is None:
+        return np.zeros(n_features, dtype=bool)
     if isinstance(categorical_features, str):  # "auto"
-        if columns is not None and hasattr(X, "dtypes"):
+        if columns is not None:
+            return np.array([_is_categorical_dtype(d) for d in X.dtypes], dtype=bool)
+        if X.dtype.kind in "OUS":
             return np.array(
-                [_is_categorical_dtype(dtype) for dtype in X.dtypes], dtype=bool
-            )
-        array = np.asarray(X)
-        if array.dtype.kind in "OUS":
-            return np.array(
-                [
-                    any(isinstance(v, str) for v in array[:, j])
-                    for j in range(n_features)
-                ],
+                [any(isinstance(v, str) for v in X[:, j]) for j in range(n_features)],
                 dtype=bool,
             )
         return np.zeros(n_features, dtype=bool)
@@ -48,16 +47,16 @@ def detect_categorical(X, categorical_features):
     if selection.dtype == bool:
         if selection.shape != (n_features,):
             raise ValueError(
-                f"categorical_features has {selection.shape[0]} booleans but X has "
+                f"categorical_features has {selection.size} booleans but X has "
                 f"{n_features} columns."
             )
         return selection.copy()
     mask = np.zeros(n_features, dtype=bool)
-    for item in selection.tolist():
+    for item in selection.ravel().tolist():
         if isinstance(item, str):
-            if columns is None or item not in list(columns):
+            if columns is None or item not in columns:
                 raise ValueError(f"categorical_features names unknown column {item!r}.")
-            mask[list(columns).index(item)] = True
+            mask[columns.index(item)] = True
         elif isinstance(item, numbers.Integral) and -n_features <= item < n_features:
             mask[item] = True
         else:

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from .._skorch import MemberPinball, MemberSquaredError, member_rmse
 from ._base import BaseTabM
@@ -121,6 +122,7 @@ class TabMRegressor(RegressorMixin, BaseTabM):
 (n_samples, n_quantiles) or (n_samples, n_outputs, n_quantiles)
             The averaged member predictions.
         """
+        check_is_fitted(self)
         members = self.predict_members(X)
         if self.loss == "squared_error":
             if quantiles is not None:
@@ -143,6 +145,7 @@ class TabMRegressor(RegressorMixin, BaseTabM):
             De-standardised predictions of each member; with quantile loss each
             member's quantiles are sorted, so they never cross.
         """
+        check_is_fitted(self)
         raw = self._member_outputs(X)
         n, k = raw.shape[:2]
         if self.loss == "quantile":
