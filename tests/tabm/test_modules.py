@@ -110,7 +110,7 @@ def test_parameter_count_matches_the_formula_and_the_official_module(
 
 
 def test_default_tabm_size_is_the_reference_number():
-    # reference/tabm.md: default TabM on 8 numeric features, d_out=1 has 676,128 parameters
+    # the TabM reference: default TabM, 8 numeric features, d_out=1 -> 676,128
     assert tabm_parameter_count(8, 1, k=32, n_blocks=3, d_block=512) == 676_128
     assert (
         tabm_parameter_count(8, 1, k=32, n_blocks=3, d_block=512, arch="tabm-mini")
