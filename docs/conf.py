@@ -9,6 +9,8 @@ import re
 import sys
 from datetime import date
 
+from docutils.utils import get_source_line
+
 # Document the skensemble of this checkout, not an installed copy.
 sys.path.insert(0, os.path.abspath(".."))
 # The gallery's networks are tiny: one torch thread is several times faster than
@@ -39,6 +41,9 @@ exclude_patterns = ["_build"]
 # -- API pages -----------------------------------------------------------------
 autosummary_generate = True
 numpydoc_show_class_members = False
+# A method without a docstring stays undocumented instead of showing its base
+# class's text (e.g. torch's generic ``Module.forward``).
+autodoc_inherit_docstrings = False
 numpydoc_class_members_toctree = False
 
 # -- Benchmark results (Markdown written by benchmarks/*.py) --------------------
@@ -95,7 +100,20 @@ def _skip_metadata_request_methods(app, what, name, obj, skip, options):
     return None
 
 
+def _unlink_sklearn_references(app, env, node, contnode):
+    """Leave unlinked the references of docstrings inherited from scikit-learn.
+
+    ``score`` and ``get_metadata_routing`` point to scikit-learn's own labels,
+    which only intersphinx could resolve, and this build is offline.
+    """
+    source, _ = get_source_line(node)
+    if "docstring of sklearn." in (source or ""):
+        return contnode
+    return None
+
+
 def setup(app):
     # Runs before numpydoc (priority 500) so numpydoc sees the quoted names.
     app.connect("autodoc-process-docstring", _quote_fitted_names_in_shapes, 400)
     app.connect("autodoc-skip-member", _skip_metadata_request_methods)
+    app.connect("missing-reference", _unlink_sklearn_references)
