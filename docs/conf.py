@@ -37,6 +37,9 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 templates_path = ["_templates"]
 exclude_patterns = ["_build"]
+# A References list may name works the text does not cite with [1]_; a citation
+# that does not exist is still an error.
+suppress_warnings = ["ref.footnote", "ref.citation"]
 
 # -- API pages -----------------------------------------------------------------
 autosummary_generate = True
