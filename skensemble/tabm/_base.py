@@ -324,6 +324,14 @@ class BaseTabM(BaseEstimator):
             self.net_.batch_size = self.batch_size_
         return outputs.numpy().astype(np.float64)
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        net = self.__dict__.get("net_")
+        if net is not None:
+            # skorch maps a CUDA-trained net to the CPU when CUDA is absent on
+            # load; inputs must follow it there.
+            self.device_ = torch.device(net.device)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True

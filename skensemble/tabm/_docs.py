@@ -70,7 +70,7 @@ warm_start : bool, default=False
 COMMON_ATTRIBUTES = """\
 n_features_in_ : int
     Number of features seen during fit.
-feature_names_in_ : ndarray of shape (n_features_in_,)
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of the features seen during fit, when X has string column names.
 device_ : torch.device
     The device training ran on.

@@ -275,9 +275,13 @@ class TabMModule(nn.Module):
     k : int, default=32
         Number of members.
     arch : {"tabm", "tabm-mini", "tabm-packed"}, default="tabm"
+        Which weights are shared (see :class:`skensemble.tabm.TabMRegressor`).
     n_blocks : int, default=3
+        Depth of each member.
     d_block : int, default=512
+        Width of each member.
     dropout : float, default=0.1
+        Dropout rate after every ReLU.
     num_embeddings : torch.nn.Module or None, default=None
         Shared embedding of the numeric features with ``get_output_shape()``
         returning ``(n_num_features, d_embedding)``.

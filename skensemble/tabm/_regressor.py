@@ -276,7 +276,7 @@ Attributes
 ----------
 n_outputs_ : int
     Number of regression targets.
-y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
+y_mean_, y_scale_ : ndarray of shape (`n_outputs_`,)
     Target standardisation learnt in fit.
 quantiles_ : ndarray
     The fitted quantile levels (``loss="quantile"`` only).

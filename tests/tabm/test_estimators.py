@@ -282,3 +282,16 @@ def test_auto_device_is_resolved(regression):
     model = TabMRegressor(**FAST).fit(X, y)
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert model.device_.type == expected
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="simulates a CPU-only machine")
+@pytest.mark.filterwarnings("ignore:Setting self.device = cpu")
+def test_a_model_saved_as_cuda_loads_and_predicts_on_a_cpu_only_machine(regression):
+    X, y = regression
+    model = TabMRegressor(**FAST).fit(X, y)
+    expected = model.predict(X)
+    model.net_.device = "cuda"  # as if trained on a GPU
+    model.device_ = torch.device("cuda")
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.device_.type == "cpu"
+    np.testing.assert_allclose(restored.predict(X), expected)
