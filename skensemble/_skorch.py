@@ -206,6 +206,12 @@ class EnsembleNet(NeuralNet):
         self.member_batches = member_batches
         self.generator = generator
 
+    def _set_training(self, training=True):
+        # skorch switches the mode on every step; walking the module tree costs
+        # as much as a small model's forward pass, so only switch on a change.
+        if self.module_.training != training:
+            super()._set_training(training)
+
     def get_dataset(self, X, y=None):
         if not isinstance(X, TensorData):
             raise TypeError("EnsembleNet reads TensorData only.")

@@ -295,6 +295,7 @@ class BaseTabM(BaseEstimator):
             optimizer=torch.optim.AdamW,
             lr=self.learning_rate,
             optimizer__weight_decay=self.weight_decay,
+            optimizer__foreach=True,  # multi-tensor update; torch's CPU default loops
             max_epochs=self.max_iter,
             batch_size=self.batch_size_,
             train_split=None if valid_data is None else predefined_split(valid_data),
