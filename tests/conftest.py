@@ -4,6 +4,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
+
+# The tests train tiny networks, where intra-op threads only add synchronisation:
+# on a busy 2-core machine two threads made the suite ten times slower.
+torch.set_num_threads(1)
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

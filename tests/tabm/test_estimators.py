@@ -286,6 +286,7 @@ def test_auto_device_is_resolved(regression):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="simulates a CPU-only machine")
 @pytest.mark.filterwarnings("ignore:Setting self.device = cpu")
+@pytest.mark.filterwarnings("ignore:Requested to load data to CUDA")
 def test_a_model_saved_as_cuda_loads_and_predicts_on_a_cpu_only_machine(regression):
     X, y = regression
     model = TabMRegressor(**FAST).fit(X, y)
