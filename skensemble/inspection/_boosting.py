@@ -9,7 +9,10 @@ product is evaluated backwards (Horner form)::
     a_P = eta t_P(x),    a_p = eta t_p(x) + a_{p+1} (I - eta T_p),
 
 where ``a @ T_p`` is a leaf sum scattered back to the leaf's rows, so each round
-costs O(chunk * n_train) time and memory and no ``n x n`` matrix is formed.
+costs O(chunk * n_train) time, memory stays O(chunk * n_train) and no
+``n x n`` matrix is formed. Rounds are processed in groups (see
+:class:`_RoundGroup`) so the big ``(n_train, chunk)`` block is read and
+written once per group rather than several times per round.
 """
 
 from dataclasses import dataclass
@@ -54,74 +57,105 @@ class BoostedTrees:
         return len(self.train_leaves)
 
 
-class _RoundOperator:
-    """Leaf sums and scatter-back of one boosting round on an (n_train, c) block."""
+class _RoundGroup:
+    """A run of consecutive rounds whose updates are applied to the block at once.
 
-    def __init__(self, trees, p):
-        leaves = trees.train_leaves[p]
-        n_train, n_parallel = leaves.shape
+    Writing every round's update into the ``(n_train, c)`` block costs several
+    passes over it per round. Instead the rounds of a group keep their updates
+    in leaf space (``coefficients``, a few hundred rows) and the block is read
+    once for the group's leaf sums and written once at the end. Within the group
+    a round sees the later rounds' pending updates through the leaf
+    co-occurrence matrices ``Z_u^T (eta w) Z_v``, which depend only on the
+    training rows and are built once.
+    """
+
+    def __init__(self, trees, rounds):
         weight = trees.train_weight
-        scale = trees.learning_rate / n_parallel
-        uniform = bool(np.all(weight == weight[0]))
-        # With equal row weights the per-row factor folds into the small
-        # (n_leaves, c) coefficient block, saving one pass over the big block.
-        self.row_scale = None if uniform else scale * weight[:, None]
-        self.trees = []
-        for j in range(n_parallel):
-            leaf = leaves[:, j]
-            n_leaves = trees.n_leaves[p][j]
-            summer = sparse.csr_matrix(
-                (np.ones(n_train), (leaf, np.arange(n_train))),
-                shape=(n_leaves, n_train),
-            )
-            mass = np.bincount(leaf, weights=weight, minlength=n_leaves)
-            factor = 1.0 / np.maximum(
-                mass + trees.l2_regularization, np.finfo(float).tiny
-            )
-            if uniform:
-                factor *= scale * weight[0]
-            self.trees.append((leaf, summer, factor[:, None]))
+        n_train = weight.size
+        # Units are trees, newest round first; trees of one round share a step.
+        self.steps, offsets, leaf_columns, scales = [], [0], [], []
+        for p in reversed(rounds):
+            leaves = trees.train_leaves[p]
+            n_parallel = leaves.shape[1]
+            units = []
+            for j in range(n_parallel):
+                n_leaves = int(trees.n_leaves[p][j])
+                mass = np.bincount(leaves[:, j], weights=weight, minlength=n_leaves)
+                factor = 1.0 / np.maximum(
+                    mass + trees.l2_regularization, np.finfo(float).tiny
+                )
+                units.append((p, j, offsets[-1], n_leaves, factor[:, None]))
+                leaf_columns.append(offsets[-1] + leaves[:, j])
+                scales.append(np.full(n_train, trees.learning_rate / n_parallel))
+                offsets.append(offsets[-1] + n_leaves)
+            self.steps.append(units)
+        n_columns = offsets[-1]
+        rows = np.tile(np.arange(n_train), len(leaf_columns))
+        columns = np.concatenate(leaf_columns)
+        indicator = sparse.csr_matrix(
+            (np.ones(rows.size), (rows, columns)), shape=(n_train, n_columns)
+        )
+        self.leaf_sum = indicator.T.tocsr()
+        self.scatter = sparse.csr_matrix(
+            (
+                np.concatenate(scales) * np.tile(weight, len(leaf_columns)),
+                (rows, columns),
+            ),
+            shape=(n_train, n_columns),
+        )
+        cross = (self.leaf_sum @ self.scatter).tocsr()
+        self.cross_rows = {
+            (p, j): cross[start : start + n_leaves]
+            for units in self.steps
+            for p, j, start, n_leaves, _ in units
+        }
+        self.n_columns = n_columns
 
-    def step(self, block, query_leaves):
-        """Update ``block = a^T`` in place to ``block + eta t_p(x) - eta T_p^T block``.
-
-        ``block`` has shape (n_train, c); ``query_leaves`` has shape
-        (c, n_parallel).
-        """
-        columns = np.arange(block.shape[1])
-        coefficients = []
-        for j, (_, summer, factor) in enumerate(self.trees):
-            coefficient = -(summer @ block)
-            coefficient[query_leaves[:, j], columns] += 1.0
-            coefficient *= factor
-            coefficients.append(coefficient)
-        for (leaf, _, _), coefficient in zip(self.trees, coefficients):
-            update = coefficient[leaf]
-            if self.row_scale is not None:
-                update *= self.row_scale
-            block += update
+    def apply(self, block, query_leaves):
+        """Run the group's rounds backwards on ``block = a^T`` (n_train, c)."""
+        n_queries = block.shape[1]
+        queries = np.arange(n_queries)
+        leaf_sums = self.leaf_sum @ block
+        coefficients = np.zeros((self.n_columns, n_queries))
+        for units in self.steps:
+            step = []
+            for p, j, start, n_leaves, factor in units:
+                stop = start + n_leaves
+                pending = self.cross_rows[p, j] @ coefficients
+                coefficient = -(leaf_sums[start:stop] + pending)
+                coefficient[query_leaves[p][:, j], queries] += 1.0
+                step.append((start, stop, coefficient * factor))
+            for start, stop, coefficient in step:
+                coefficients[start:stop] = coefficient
+        block += self.scatter @ coefficients
         return block
 
 
-def iter_boosted_weights(trees, X, *, n_rounds=None, chunk_size=32, verbose=0):
+def iter_boosted_weights(
+    trees, X, *, n_rounds=None, chunk_size=32, group_size=16, verbose=0
+):
     """Yield ``(rows, weights, offsets)`` for consecutive chunks of query rows.
 
     ``weights`` is dense (chunk, n_train). Only the first ``n_rounds`` rounds are
-    used when it is given (the staged model). Small chunks keep the
-    ``(n_train, chunk_size)`` working block in the CPU cache, which is faster
-    than large blocks even though it means more Python-level calls.
+    used when it is given (the staged model). The working memory is a few
+    ``(n_train, chunk_size)`` float64 blocks plus the groups' leaf co-occurrence
+    matrices.
     """
     n_train = trees.train_weight.size
     n_rounds = trees.n_rounds if n_rounds is None else n_rounds
-    operators = [_RoundOperator(trees, p) for p in range(n_rounds)]
+    groups = [
+        _RoundGroup(trees, list(range(start, min(start + group_size, n_rounds))))
+        for start in range(0, n_rounds, group_size)
+    ]
     initial = trees.train_weight / trees.train_weight.sum()
     query_leaves = trees.leaf_of(X)[:n_rounds]
     n_queries = X.shape[0]
     for start in range(0, n_queries, chunk_size):
         stop = min(start + chunk_size, n_queries)
+        chunk_leaves = [leaves[start:stop] for leaves in query_leaves]
         block = np.zeros((n_train, stop - start))
-        for p in reversed(range(n_rounds)):
-            block = operators[p].step(block, query_leaves[p][start:stop])
+        for group in reversed(groups):
+            block = group.apply(block, chunk_leaves)
         total = block.sum(axis=0)
         if trees.init == "mean":
             weights = block.T + np.outer(1.0 - total, initial)

@@ -24,7 +24,10 @@ def _prediction(result, y):
         ),
         GradientBoostingRegressor(n_estimators=40, max_depth=None, max_leaf_nodes=12),
         GradientBoostingRegressor(
-            n_estimators=300, n_iter_no_change=3, validation_fraction=0.2, random_state=3
+            n_estimators=300,
+            n_iter_no_change=3,
+            validation_fraction=0.2,
+            random_state=3,
         ),
     ],
 )

@@ -69,9 +69,9 @@ def test_classifier_weights_reproduce_predict_proba(
 
 def test_oob_weights_reproduce_oob_prediction(regression_data):
     X, y, _ = regression_data
-    forest = RandomForestRegressor(
-        n_estimators=40, oob_score=True, random_state=0
-    ).fit(X, y)
+    forest = RandomForestRegressor(n_estimators=40, oob_score=True, random_state=0).fit(
+        X, y
+    )
     weights = smoother_weights(forest, X, oob=True).weights
     np.testing.assert_allclose(weights @ y, forest.oob_prediction_, atol=1e-10)
     np.testing.assert_array_equal(weights.diagonal(), 0.0)
@@ -169,8 +169,14 @@ def test_wrong_training_rows_are_detected(regression_data):
 @pytest.mark.parametrize(
     "forest, message",
     [
-        (RandomForestRegressor(n_estimators=3, criterion="absolute_error"), "criterion"),
-        (RandomForestRegressor(n_estimators=3, monotonic_cst=[1, 0, 0, 0]), "monotonic"),
+        (
+            RandomForestRegressor(n_estimators=3, criterion="absolute_error"),
+            "criterion",
+        ),
+        (
+            RandomForestRegressor(n_estimators=3, monotonic_cst=[1, 0, 0, 0]),
+            "monotonic",
+        ),
         (
             RandomForestClassifier(n_estimators=3, class_weight="balanced_subsample"),
             "class_weight",
