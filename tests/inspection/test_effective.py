@@ -189,3 +189,29 @@ def test_california_forest_smooths_more_off_the_training_data(california):
         plot=False,
     )
     assert display.test_parameters[1] < display.test_parameters[0] < p_train
+
+
+@pytest.mark.parametrize(
+    "bootstrap, max_features, p_train_range, p_test_range",
+    [
+        # Ranges around the reference runs of the papers' setting (MARS additive,
+        # n = 500, 50 trees, 500 leaves): 500/297, 500/42 and 211/46.
+        (False, 1.0, (499.9, 500.1), (240, 360)),
+        (False, 0.2, (499.9, 500.1), (30, 60)),
+        (True, 1.0, (170, 250), (35, 60)),
+    ],
+)
+def test_papers_simulated_setting(bootstrap, max_features, p_train_range, p_test_range):
+    X, y = make_mars_additive(500, random_state=0)
+    X_test, _ = make_mars_additive(500, random_state=1)
+    forest = RandomForestRegressor(
+        n_estimators=50,
+        bootstrap=bootstrap,
+        max_features=max_features,
+        max_leaf_nodes=500,
+        random_state=0,
+    ).fit(X, y)
+    p_train = effective_parameters(forest, X)
+    p_test = effective_parameters(forest, X, X_test)
+    assert p_train_range[0] <= p_train <= p_train_range[1]
+    assert p_test_range[0] <= p_test <= p_test_range[1]
