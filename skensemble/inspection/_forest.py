@@ -53,7 +53,7 @@ def _matches_tree(tree, leaves, weights):
 
 
 def tree_training_weights(forest, train_leaves, sample_weight):
-    """Per-tree weights of the training rows, shape (n_trees, n_train).
+    """Return ``weights_of(b)``: the weights of the training rows in tree ``b``.
 
     Bootstrap forests of scikit-learn >= 1.9 draw rows with probability
     proportional to ``sample_weight`` and fit each tree on the in-bag counts
@@ -71,7 +71,6 @@ def tree_training_weights(forest, train_leaves, sample_weight):
             weights[b] = np.bincount(rows, minlength=n_train)
         conventions = [lambda b: weights[b], lambda b: weights[b] * base]
     else:
-        weights = None
         conventions = [lambda b: base]
     for convention in conventions:
         if all(

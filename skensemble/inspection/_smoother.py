@@ -99,7 +99,14 @@ def validate_smoother_inputs(estimator, X_train, X, oob, sample_weight):
 
 
 def iter_smoother_weights(
-    estimator, X_train, X=None, *, oob=False, sample_weight=None, n_estimators=None
+    estimator,
+    X_train,
+    X=None,
+    *,
+    oob=False,
+    sample_weight=None,
+    n_estimators=None,
+    verbose=0,
 ):
     """Yield ``(rows, weights, offsets)`` chunk by chunk; see smoother_weights.
 
@@ -120,12 +127,12 @@ def iter_smoother_weights(
         yield slice(0, weights.shape[0]), weights, np.zeros(weights.shape[0])
         return
     trees = _boosted_structure(estimator, X_train, sample_weight)
-    yield from iter_boosted_weights(
-        trees, X, n_rounds=n_estimators, verbose=getattr(estimator, "verbose", 0)
-    )
+    yield from iter_boosted_weights(trees, X, n_rounds=n_estimators, verbose=verbose)
 
 
-def smoother_weights(estimator, X_train, X=None, *, oob=False, sample_weight=None):
+def smoother_weights(
+    estimator, X_train, X=None, *, oob=False, sample_weight=None, verbose=0
+):
     """Weights a fitted tree ensemble puts on each training target.
 
     Every forest, and every squared-error boosted model, predicts a weighted sum
@@ -158,6 +165,8 @@ def smoother_weights(estimator, X_train, X=None, *, oob=False, sample_weight=Non
     sample_weight : array-like of shape (n_train,), default=None
         The sample weights the model was fit with. They are checked against the
         leaf sizes the fitted trees stored.
+    verbose : int, default=0
+        When > 0, boosted models print progress after each chunk of query rows.
 
     Returns
     -------
@@ -207,7 +216,12 @@ def smoother_weights(estimator, X_train, X=None, *, oob=False, sample_weight=Non
     """
     chunks = list(
         iter_smoother_weights(
-            estimator, X_train, X, oob=oob, sample_weight=sample_weight
+            estimator,
+            X_train,
+            X,
+            oob=oob,
+            sample_weight=sample_weight,
+            verbose=verbose,
         )
     )
     offset = np.concatenate([offsets for _, _, offsets in chunks])

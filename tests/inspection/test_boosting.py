@@ -191,3 +191,31 @@ def test_oob_is_refused_for_boosting(regression_data):
     model = GradientBoostingRegressor(n_estimators=3).fit(X, y)
     with pytest.raises(ValueError, match="bootstrap"):
         smoother_weights(model, X, oob=True)
+
+
+def test_verbose_reports_progress(regression_data, capsys):
+    X, y, X_query = regression_data
+    model = GradientBoostingRegressor(n_estimators=5).fit(X, y)
+    smoother_weights(model, X, X_query, verbose=1)
+    assert (
+        f"{X_query.shape[0]}/{X_query.shape[0]} query rows" in capsys.readouterr().out
+    )
+
+
+def test_dataframe_inputs_with_categorical_features():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "size": rng.uniform(size=200),
+            "kind": pd.Categorical(rng.choice(["a", "b", "c"], size=200)),
+        }
+    )
+    y = frame["size"] * 2 + (frame["kind"] == "b") + rng.normal(scale=0.1, size=200)
+    model = HistGradientBoostingRegressor(
+        max_iter=20, categorical_features="from_dtype", early_stopping=False
+    ).fit(frame, y)
+    result = smoother_weights(model, frame, frame.iloc[:15])
+    np.testing.assert_allclose(
+        _prediction(result, y.to_numpy()), model.predict(frame.iloc[:15]), atol=1e-8
+    )

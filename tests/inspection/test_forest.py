@@ -210,3 +210,11 @@ def test_shape_and_fit_errors(regression_data):
     forest = RandomForestRegressor(n_estimators=3, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         smoother_weights(forest, X, X[:, :2])
+
+
+def test_multi_output_regressor(regression_data):
+    X, y, X_query = regression_data
+    targets = np.column_stack([y, y**2])
+    forest = RandomForestRegressor(n_estimators=8, random_state=0).fit(X, targets)
+    weights = smoother_weights(forest, X, X_query).weights
+    np.testing.assert_allclose(weights @ targets, forest.predict(X_query), atol=1e-10)
