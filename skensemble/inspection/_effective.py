@@ -86,7 +86,7 @@ def effective_parameters(estimator, X_train, X=None, *, sample_weight=None):
     True
     """
     norms = _squared_norms_of(estimator, X_train, X, sample_weight)
-    return float(norms.shape[0] and np.shape(X_train)[0] * norms.mean())
+    return float(np.shape(X_train)[0] * norms.mean())
 
 
 def effective_sample_size(estimator, X_train, X=None, *, sample_weight=None):

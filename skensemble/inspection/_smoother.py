@@ -48,8 +48,10 @@ def _check_rows(estimator, X, name):
     """Check shape only; values go to the model's own input handling unchanged."""
     if not hasattr(X, "shape"):
         X = np.asarray(X)
-    if len(X.shape) != 2:
-        raise ValueError(f"{name} must be 2-dimensional, got shape {X.shape}.")
+    if len(X.shape) != 2 or X.shape[0] == 0:
+        raise ValueError(
+            f"{name} must be 2-dimensional with at least one row, got shape {X.shape}."
+        )
     n_features = getattr(estimator, "n_features_in_", X.shape[1])
     if X.shape[1] != n_features:
         raise ValueError(

@@ -210,6 +210,10 @@ def test_shape_and_fit_errors(regression_data):
     forest = RandomForestRegressor(n_estimators=3, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         smoother_weights(forest, X, X[:, :2])
+    with pytest.raises(ValueError, match="at least one row"):
+        smoother_weights(forest, X, X[:0])
+    with pytest.raises(ValueError, match="2-dimensional"):
+        smoother_weights(forest, X, X[0])
 
 
 def test_multi_output_regressor(regression_data):
