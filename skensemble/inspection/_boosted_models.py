@@ -12,6 +12,7 @@ import json
 import numbers
 
 import numpy as np
+from sklearn.dummy import DummyRegressor
 from sklearn.model_selection import train_test_split
 
 from ._boosting import BoostedTrees
@@ -57,9 +58,7 @@ def gradient_boosting_trees(model, X_train, sample_weight):
     init = model.init_
     if isinstance(init, str) and init == "zero":
         init_kind = "constant"
-    elif getattr(init, "strategy", None) == "mean" and type(init).__name__ == (
-        "DummyRegressor"
-    ):
+    elif isinstance(init, DummyRegressor) and init.strategy == "mean":
         init_kind = "mean"
     else:
         raise ValueError(
