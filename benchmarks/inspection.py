@@ -154,6 +154,17 @@ def _run_dense(config, kind, n_train, seed):
     )
 
 
+def _measure_dense(dense_weights, model, X_train, X_query, y_train, expected):
+    """Time the dense peer; keep its cost and its error against ``predict``."""
+    dense, wall, cpu, peak = measure(dense_weights, model, X_train, X_query)
+    return {
+        "dense_wall": wall,
+        "dense_cpu": cpu,
+        "dense_mb": peak,
+        "dense_error": np.abs(dense @ y_train - expected).max(),
+    }
+
+
 def _printable(row):
     return {key: round(float(value), 4) for key, value in row.items()}
 
@@ -181,16 +192,16 @@ def run_forests(X, y, config):
             }
             del ours
             if _run_dense(config, "forest", n_train, seed):
-                dense, wall, cpu, peak = measure(
-                    dense_forest_weights, forest, X_train, X_query
-                )
                 row.update(
-                    dense_wall=wall,
-                    dense_cpu=cpu,
-                    dense_mb=peak,
-                    dense_error=np.abs(dense @ y_train - expected).max(),
+                    _measure_dense(
+                        dense_forest_weights,
+                        forest,
+                        X_train,
+                        X_query,
+                        y_train,
+                        expected,
+                    )
                 )
-                del dense
             rows.append(row)
             print("forest", _printable(row), flush=True)
     return pd.DataFrame(rows)
@@ -224,16 +235,16 @@ def run_boosting(X, y, config):
             }
             del ours
             if _run_dense(config, "boosting", n_train, seed) and not is_target:
-                dense, wall, cpu, peak = measure(
-                    dense_boosting_weights, model, X_train, X_query
-                )
                 row.update(
-                    dense_wall=wall,
-                    dense_cpu=cpu,
-                    dense_mb=peak,
-                    dense_error=np.abs(dense @ y_train - expected).max(),
+                    _measure_dense(
+                        dense_boosting_weights,
+                        model,
+                        X_train,
+                        X_query,
+                        y_train,
+                        expected,
+                    )
                 )
-                del dense
             rows.append(row)
             print("boosting", _printable(row), flush=True)
     return pd.DataFrame(rows)
