@@ -19,6 +19,7 @@ allocations (numpy and scipy included) above the level before the call.
 """
 
 import argparse
+import ast
 import datetime
 import platform
 import sys
@@ -166,7 +167,7 @@ def _measure_dense(dense_weights, model, X_train, X_query, y_train, expected):
 
 
 def _printable(row):
-    return {key: round(float(value), 4) for key, value in row.items()}
+    return {key: float(f"{value:.6g}") for key, value in row.items()}
 
 
 def run_forests(X, y, config):
@@ -259,6 +260,8 @@ def mean_spread(values):
 
 def growth_exponent(frame, column):
     """Slope of log(column) against log(n_train): how the cost grows with n."""
+    if column not in frame:
+        return float("nan")
     means = frame.groupby("n_train")[column].mean().dropna()
     if len(means) < 2:
         return float("nan")
@@ -478,15 +481,54 @@ each feature's range (no bootstrap, max_features = 0.5):
     print(text)
 
 
+def report_from_log(path):
+    """Rebuild the tables from the ``forest {...}`` / ``boosting {...}`` lines."""
+    rows = {"forest": [], "boosting": []}
+    for line in path.read_text().splitlines():
+        kind, _, payload = line.partition(" ")
+        if kind in rows and payload.startswith("{"):
+            rows[kind].append(ast.literal_eval(payload))
+    columns = ["n_train", "n_queries", "seed", "ours_wall", "ours_cpu", "ours_mb"]
+    forests = pd.DataFrame(rows["forest"])
+    boosting = pd.DataFrame(
+        rows["boosting"], columns=None if rows["boosting"] else columns
+    )
+    for frame in (forests, boosting):
+        for column in ("n_train", "n_queries", "seed"):
+            if column in frame:
+                frame[column] = frame[column].astype(int)
+    started = datetime.datetime.fromtimestamp(
+        path.stat().st_mtime, datetime.timezone.utc
+    )
+    command = (
+        f"OMP_NUM_THREADS=1 python benchmarks/inspection.py > {path.name}, stopped "
+        f"before its end, then python benchmarks/inspection.py --from-log "
+        f"{path.name} ({len(forests)} forest and {len(boosting)} boosting rows "
+        "completed; rows absent from the tables were not run; the log rounds "
+        "values to 6 significant digits, or to 4 decimals in runs made before "
+        "that, where an error of 0.0 means below 5e-5)"
+    )
+    write_report(forests, boosting, FULL, command, started, float("nan"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small run, no files")
     parser.add_argument(
         "--findings", action="store_true", help="only the papers' findings table"
     )
+    parser.add_argument(
+        "--from-log",
+        type=Path,
+        help="write the report from the rows a full run printed (a run that was "
+        "stopped before its end); the report says which rows are missing",
+    )
     args = parser.parse_args()
     if args.findings:
         write_findings(*load_california())
+        return
+    if args.from_log:
+        report_from_log(args.from_log)
         return
     config = QUICK if args.quick else FULL
     started = datetime.datetime.now(datetime.timezone.utc)
