@@ -25,7 +25,7 @@ _WRONG_TRAINING_DATA = (
 
 def _per_round(leaf_ids, n_parallel=1):
     """Split an (n, n_trees) leaf id matrix into per-round int blocks."""
-    leaf_ids = np.asarray(leaf_ids).astype(np.int64)
+    leaf_ids = np.asarray(leaf_ids).astype(np.int32)
     return [
         leaf_ids[:, start : start + n_parallel]
         for start in range(0, leaf_ids.shape[1], n_parallel)
@@ -130,7 +130,7 @@ def _hist_leaf_ids(model, X):
         columns.append(
             numbered.predict(X_preprocessed, known_categories, feature_map, n_threads)
         )
-    return np.stack(columns, axis=1).astype(np.int64)
+    return np.stack(columns, axis=1).astype(np.int32)
 
 
 def hist_gradient_boosting_trees(model, X_train, sample_weight):

@@ -216,19 +216,24 @@ def smoother_weights(
     >>> bool(np.allclose(result.weights @ y + result.offset, forest.predict(X[:5])))
     True
     """
-    chunks = list(
-        iter_smoother_weights(
-            estimator,
-            X_train,
-            X,
-            oob=oob,
-            sample_weight=sample_weight,
-            verbose=verbose,
-        )
+    chunks = iter_smoother_weights(
+        estimator,
+        X_train,
+        X,
+        oob=oob,
+        sample_weight=sample_weight,
+        verbose=verbose,
     )
-    offset = np.concatenate([offsets for _, _, offsets in chunks])
-    if sparse.issparse(chunks[0][1]):
-        weights = sparse.vstack([w for _, w, _ in chunks], format="csr")
-    else:
-        weights = np.concatenate([w for _, w, _ in chunks])
+    rows, chunk_weights, chunk_offsets = next(chunks)
+    if sparse.issparse(chunk_weights):
+        # Forests come as one sparse matrix.
+        return Bunch(weights=chunk_weights, offset=chunk_offsets)
+    # Boosting comes in dense chunks: fill one preallocated array so the peak
+    # memory is the result plus one chunk, not twice the result.
+    n_queries = np.shape(X_train if X is None else X)[0]
+    weights = np.empty((n_queries, chunk_weights.shape[1]))
+    offset = np.empty(n_queries)
+    weights[rows], offset[rows] = chunk_weights, chunk_offsets
+    for rows, chunk_weights, chunk_offsets in chunks:
+        weights[rows], offset[rows] = chunk_weights, chunk_offsets
     return Bunch(weights=weights, offset=offset)
