@@ -36,11 +36,14 @@ lint: $(VENV)/.dev
 test: lint
 	$(BIN)/python -m pytest -q
 
+BENCHMARKS := $(wildcard benchmarks/*.py)
+
+# Full runs take hours on 2 CPU cores; each script writes docs/benchmarks/<name>.md.
 bench: $(VENV)/.bench
-	$(BIN)/python benchmarks/tabm.py
+	for script in $(BENCHMARKS); do $(BIN)/python $$script || exit 1; done
 
 bench-quick: $(VENV)/.bench
-	$(BIN)/python benchmarks/tabm.py --quick
+	for script in $(BENCHMARKS); do $(BIN)/python $$script --quick || exit 1; done
 
 docs: $(VENV)/.docs
 	$(BIN)/sphinx-build -b html -W --keep-going docs docs/_build/html

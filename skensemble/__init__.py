@@ -11,6 +11,11 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     "TabMRegressor": "skensemble.tabm",
     "TabMClassifier": "skensemble.tabm",
+    "smoother_weights": "skensemble.inspection",
+    "effective_parameters": "skensemble.inspection",
+    "effective_sample_size": "skensemble.inspection",
+    "similar_training_examples": "skensemble.inspection",
+    "SmootherDisplay": "skensemble.inspection",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
