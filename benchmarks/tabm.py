@@ -197,7 +197,11 @@ def baselines(task, X_train):
     encode = ColumnTransformer(
         [
             ("num", StandardScaler(), list(columns[~categorical])),
-            ("cat", OneHotEncoder(handle_unknown="ignore"), list(columns[categorical])),
+            (
+                "cat",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                list(columns[categorical]),
+            ),
         ]
     )
     import xgboost
