@@ -59,6 +59,16 @@ def _check_estimators(estimators):
     return names
 
 
+def _check_finite(base_predictions, names):
+    finite = np.isfinite(base_predictions).all(axis=(0, 2))
+    if not finite.all():
+        bad = [name for name, ok in zip(names, finite, strict=True) if not ok]
+        raise ValueError(
+            f"Base models {bad} produced non-finite out-of-fold quantile "
+            "predictions; the aggregation weights cannot be learned from them."
+        )
+
+
 class QuantileAggregator(RegressorMixin, BaseEstimator):
     """Combine quantile regressors into one non-crossing, calibrated model.
 
@@ -355,6 +365,7 @@ class QuantileAggregator(RegressorMixin, BaseEstimator):
         self.loss_curve_, self.validation_scores_, self.n_iter_ = [], [], 0
         self.head_ = None
         if learned:
+            _check_finite(fitted["oof"], names)
             self.oof_predictions_ = fitted["oof"]
             self.head_ = self._fit_head(X_fit, fitted["oof"], y_fit, random_state, True)
         self.weights_ = self._summary_weights(X_fit)
@@ -381,6 +392,10 @@ class QuantileAggregator(RegressorMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
+
+    def __sklearn_is_fitted__(self):
+        # Attributes set early in a fit that failed must not count as fitted.
+        return hasattr(self, "weights_")
 
     def _set_scaling(self, X, y):
         self._x_mean = X.mean(axis=0)

@@ -51,9 +51,14 @@ class QuantileCalibrationDisplay:
     >>> matplotlib.use("Agg")
     >>> from sklearn.datasets import make_regression
     >>> from sklearn.linear_model import QuantileRegressor
-    >>> from skensemble.quantile import MultiQuantileRegressor, QuantileCalibrationDisplay
+    >>> from skensemble.quantile import (
+    ...     MultiQuantileRegressor,
+    ...     QuantileCalibrationDisplay,
+    ... )
     >>> X, y = make_regression(n_samples=80, n_features=2, noise=5, random_state=0)
-    >>> model = MultiQuantileRegressor(QuantileRegressor(alpha=0.0), quantiles=[0.2, 0.8])
+    >>> model = MultiQuantileRegressor(
+    ...     QuantileRegressor(alpha=0.0), quantiles=[0.2, 0.8]
+    ... )
     >>> display = QuantileCalibrationDisplay.from_estimator(model.fit(X, y), X, y)
     >>> display.empirical_levels.shape
     (2,)
@@ -138,7 +143,8 @@ class QuantileCalibrationDisplay:
             This object, with ``line_``, ``ax_`` and ``figure_`` set.
         """
         ax = _axes(ax)
-        ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="calibrated")
+        if "calibrated" not in [line.get_label() for line in ax.get_lines()]:
+            ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="calibrated")
         label = f"MACE {self.calibration_error:.3f}"
         if self.estimator_name:
             label = f"{self.estimator_name} ({label})"
