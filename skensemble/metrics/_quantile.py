@@ -71,7 +71,7 @@ def pinball_loss(y_true, y_pred, *, quantiles):
     --------
     >>> from skensemble.metrics import pinball_loss
     >>> pinball_loss([1.0, 2.0], [[0.0, 1.0], [2.0, 3.0]], quantiles=[0.1, 0.9])
-    0.3
+    0.05
     """
     y_true, y_pred, quantiles = _check_quantile_inputs(y_true, y_pred, quantiles)
     return float(_pinball_matrix(y_true, y_pred, quantiles).mean())
@@ -112,7 +112,7 @@ def weighted_interval_score(y_true, y_pred, *, quantiles):
     --------
     >>> from skensemble.metrics import weighted_interval_score
     >>> weighted_interval_score([1.0], [[0.0, 1.0, 2.0]], quantiles=[0.1, 0.5, 0.9])
-    0.0666...
+    0.1333...
     """
     y_true, y_pred, quantiles = _check_quantile_inputs(y_true, y_pred, quantiles)
     ordered = np.sort(quantiles)
