@@ -167,13 +167,18 @@ def crps_from_quantiles(y_true, y_pred, *, quantiles):
     return 2.0 * float(_pinball_matrix(y_true, y_pred, quantiles).mean())
 
 
-def _check_interval(y_true, y_interval):
-    y_true = column_or_1d(np.asarray(y_true, dtype=float))
+def _check_interval_shape(y_interval):
     y_interval = np.asarray(y_interval, dtype=float)
     if y_interval.ndim != 2 or y_interval.shape[1] != 2:
         raise ValueError(
             f"y_interval must have shape (n_samples, 2); got {y_interval.shape}."
         )
+    return y_interval
+
+
+def _check_interval(y_true, y_interval):
+    y_true = column_or_1d(np.asarray(y_true, dtype=float))
+    y_interval = _check_interval_shape(y_interval)
     check_consistent_length(y_true, y_interval)
     return y_true, y_interval
 
@@ -231,11 +236,7 @@ def interval_width(y_interval):
     >>> interval_width([[-1.0, 1.0], [0.0, 3.0]])
     2.5
     """
-    y_interval = np.asarray(y_interval, dtype=float)
-    if y_interval.ndim != 2 or y_interval.shape[1] != 2:
-        raise ValueError(
-            f"y_interval must have shape (n_samples, 2); got {y_interval.shape}."
-        )
+    y_interval = _check_interval_shape(y_interval)
     return float(np.mean(y_interval[:, 1] - y_interval[:, 0]))
 
 

@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skensemble._torch import draw_seed, resolve_device, seeded, valid_device_string
+from skensemble._torch import resolve_device, valid_device_string
 from skensemble.quantile._conformal import (
     apply_split_offsets,
     conformity_scores,
@@ -22,20 +22,13 @@ from skensemble.quantile._crossfit import as_multi_quantile, crossfit, fit_full
 from skensemble.quantile._crossfit import predict_grid as base_grid
 from skensemble.quantile._levels import (
     check_quantile_grid,
-    interpolate_levels,
-    interval_levels,
     symmetric_pairs,
 )
 from skensemble.quantile._noncrossing import apply_noncrossing, widen_from_median
-from skensemble.quantile._weights import (
-    AggregationHead,
-    head_weights,
-    predict_head,
-    train_head,
-)
+from skensemble.quantile._predict import QuantilePredictionMixin
+from skensemble.quantile._weights import fit_head, head_weights, predict_head
 
 _DEFAULT_GRID = np.round(np.arange(1, 20) / 20, 10)
-_CHUNK = 2048
 
 
 def _check_estimators(estimators):
@@ -69,7 +62,7 @@ def _check_finite(base_predictions, names):
         )
 
 
-class QuantileAggregator(RegressorMixin, BaseEstimator):
+class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator):
     """Combine quantile regressors into one non-crossing, calibrated model.
 
     Each base model predicts a grid of quantile levels. The aggregate at level
@@ -413,47 +406,17 @@ class QuantileAggregator(RegressorMixin, BaseEstimator):
         return features, base, (y - self._y_mean) / self._y_scale
 
     def _fit_head(self, X, base, y, random_state, record):
-        features, base, target = self._scaled(X, base, y)
-        order = random_state.permutation(target.size)
-        n_validation = max(1, round(self.validation_fraction * target.size))
-        validation, train = order[:n_validation], order[n_validation:]
-        seed = draw_seed(random_state)
-        settings = {
-            key: getattr(self, key)
-            for key in (
-                "learning_rate",
-                "weight_decay",
-                "batch_size",
-                "max_iter",
-                "n_iter_no_change",
-                "tol",
-                "crossing_penalty",
-                "verbose",
-            )
-        }
-        with seeded(seed, self.device_):
-            head = AggregationHead(
-                n_models=base.shape[1],
-                n_levels=base.shape[2],
-                granularity=self.granularity,
-                n_features=X.shape[1] if self.weights == "local" else None,
-                hidden_size=self.hidden_size,
-                n_layers=self.n_layers,
-                dropout=self.dropout,
-            )
-            curves = train_head(
-                head,
-                (features[train], base[train], target[train]),
-                (features[validation], base[validation], target[validation]),
-                self.quantiles_,
-                settings,
-                seed,
-                self.device_,
-            )
+        head, curves = fit_head(
+            *self._scaled(X, base, y),
+            self.quantiles_,
+            self.get_params(deep=False),
+            random_state,
+            self.device_,
+        )
         if record:
             self.loss_curve_, self.validation_scores_ = curves
             self.n_iter_ = len(curves[0])
-        return head.cpu()
+        return head
 
     def _fit_cv_plus(self, X, y, fold_of_sample, fitted, random_state):
         n_folds = len(fitted["folds"])
@@ -568,52 +531,3 @@ class QuantileAggregator(RegressorMixin, BaseEstimator):
         # Conformal shifts can re-introduce crossings; fixing them only by
         # widening keeps every calibrated interval's coverage guarantee.
         return widen_from_median(predictions, self._median_index())
-
-    def predict(self, X, quantiles=None):
-        """Predict the median, or the requested quantile levels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        quantiles : array-like of shape (n_levels,), default=None
-            Levels inside the fitted grid; levels between grid points are
-            linearly interpolated. ``None`` predicts the median.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_levels)
-            The median when ``quantiles`` is None, otherwise one column per level.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        levels = [0.5] if quantiles is None else check_quantile_grid(quantiles)
-        chunks = [
-            interpolate_levels(
-                self._predict_grid(X[start : start + _CHUNK]), self.quantiles_, levels
-            )
-            for start in range(0, X.shape[0], _CHUNK)
-        ]
-        predictions = np.concatenate(chunks, axis=0)
-        return predictions[:, 0] if quantiles is None else predictions
-
-    def predict_interval(self, X, confidence=0.9):
-        """Predict the central interval ``[q_(1-c)/2, q_(1+c)/2]``.
-
-        With ``conformal`` set and ``confidence`` equal to a calibrated pair,
-        the interval carries the conformal coverage guarantee.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        confidence : float, default=0.9
-            Nominal coverage; both bounds must lie inside the fitted grid.
-
-        Returns
-        -------
-        y_interval : ndarray of shape (n_samples, 2)
-            Lower and upper bounds.
-        """
-        check_is_fitted(self)
-        return self.predict(X, quantiles=interval_levels(confidence))

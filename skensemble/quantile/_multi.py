@@ -4,14 +4,13 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from skensemble.quantile._levels import (
     check_quantile_grid,
-    interpolate_levels,
-    interval_levels,
 )
 from skensemble.quantile._noncrossing import apply_noncrossing
+from skensemble.quantile._predict import QuantilePredictionMixin
 
 # Parameter that sets the level of the single-level estimators we know.
 _LEVEL_PARAMETERS = {
@@ -54,6 +53,14 @@ def quantile_strategy(estimator):
         return "xgboost"
     if "default_quantiles" in params:
         return "forest"
+    if "quantiles" in params and "loss" in params:
+        # Multi-quantile models such as skensemble's TabMRegressor.
+        if params["loss"] != "quantile":
+            raise ValueError(
+                f"{name} must be configured with loss='quantile' to predict "
+                f"quantiles; got loss={params['loss']!r}."
+            )
+        return "native"
     if isinstance(estimator, MultiQuantileRegressor) or hasattr(
         estimator, "predict_interval"
     ):
@@ -64,7 +71,8 @@ def quantile_strategy(estimator):
         "QuantileRegressor, LGBMRegressor(objective='quantile'), "
         "XGBRegressor(objective='reg:quantileerror'), quantile-forest regressors, "
         "and estimators with predict(X, quantiles=...) such as "
-        "MultiQuantileRegressor and QuantileAggregator."
+        "MultiQuantileRegressor, QuantileAggregator and "
+        "TabMRegressor(loss='quantile')."
     )
 
 
@@ -72,7 +80,7 @@ def _fit_one_level(estimator, parameter, level, X, y):
     return clone(estimator).set_params(**{parameter: level}).fit(X, y)
 
 
-class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
+class MultiQuantileRegressor(QuantilePredictionMixin, RegressorMixin, BaseEstimator):
     """Predict many quantile levels with any single-level quantile regressor.
 
     scikit-learn's quantile models predict one level each. This meta-estimator
@@ -196,45 +204,3 @@ class MultiQuantileRegressor(RegressorMixin, BaseEstimator):
             )
         predictions = np.asarray(predictions, dtype=float).reshape(X.shape[0], -1)
         return apply_noncrossing(predictions, self.noncrossing)
-
-    def predict(self, X, quantiles=None):
-        """Predict the median, or the requested quantile levels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        quantiles : array-like of shape (n_levels,), default=None
-            Levels inside the fitted grid; levels between grid points are
-            linearly interpolated. ``None`` predicts the median.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_levels)
-            The median when ``quantiles`` is None, otherwise one column per level.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        grid_predictions = self._predict_grid(X)
-        if quantiles is None:
-            return interpolate_levels(grid_predictions, self.quantiles_, [0.5])[:, 0]
-        levels = check_quantile_grid(quantiles)
-        return interpolate_levels(grid_predictions, self.quantiles_, levels)
-
-    def predict_interval(self, X, confidence=0.9):
-        """Predict the central interval ``[q_(1-c)/2, q_(1+c)/2]``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        confidence : float, default=0.9
-            Nominal coverage; both bounds must lie inside the fitted grid.
-
-        Returns
-        -------
-        y_interval : ndarray of shape (n_samples, 2)
-            Lower and upper bounds.
-        """
-        check_is_fitted(self)
-        return self.predict(X, quantiles=interval_levels(confidence))

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from skensemble._torch import as_tensor, make_generator
+from skensemble._torch import as_tensor, draw_seed, make_generator, seeded
 
 
 def _initial_logits(granularity, n_models, n_levels):
@@ -180,6 +180,51 @@ def train_head(head, train, validation, levels, settings, seed, device):
         head.load_state_dict(best_state)
     head.eval()
     return loss_curve, validation_scores
+
+
+_TRAINING_SETTINGS = (
+    "learning_rate",
+    "weight_decay",
+    "batch_size",
+    "max_iter",
+    "n_iter_no_change",
+    "tol",
+    "crossing_penalty",
+    "verbose",
+)
+
+
+def fit_head(features, base, target, levels, params, random_state, device):
+    """Build and train the head described by the aggregator's ``params``.
+
+    Inputs are standardised. A random ``validation_fraction`` of the rows is
+    held out for early stopping. Returns the head (on the CPU) and its
+    (loss_curve, validation_scores).
+    """
+    order = random_state.permutation(target.size)
+    n_validation = max(1, round(params["validation_fraction"] * target.size))
+    validation, train = order[:n_validation], order[n_validation:]
+    seed = draw_seed(random_state)
+    with seeded(seed, device):
+        head = AggregationHead(
+            n_models=base.shape[1],
+            n_levels=base.shape[2],
+            granularity=params["granularity"],
+            n_features=features.shape[1] if params["weights"] == "local" else None,
+            hidden_size=params["hidden_size"],
+            n_layers=params["n_layers"],
+            dropout=params["dropout"],
+        )
+        curves = train_head(
+            head,
+            (features[train], base[train], target[train]),
+            (features[validation], base[validation], target[validation]),
+            levels,
+            {key: params[key] for key in _TRAINING_SETTINGS},
+            seed,
+            device,
+        )
+    return head.cpu(), curves
 
 
 def predict_head(head, features, base, device, batch_size=4096):

@@ -8,7 +8,7 @@ from xgboost import XGBRegressor
 
 from skensemble.quantile import MultiQuantileRegressor, count_crossings
 
-from ._helpers import heteroscedastic
+from ._helpers import EmpiricalQuantiles, heteroscedastic
 
 LEVELS = [0.1, 0.3, 0.5, 0.7, 0.9]
 
@@ -94,3 +94,22 @@ def test_pickle_round_trip_keeps_predictions(data):
     np.testing.assert_array_equal(
         restored.predict(X, quantiles=LEVELS), model.predict(X, quantiles=LEVELS)
     )
+
+
+class _NeuralQuantiles(EmpiricalQuantiles):
+    """Stands for a multi-quantile network such as TabMRegressor(loss=...)."""
+
+    def __init__(self, quantiles=(0.1, 0.5, 0.9), loss="quantile"):
+        super().__init__(quantiles=quantiles)
+        self.loss = loss
+
+    predict_interval = None
+
+
+def test_models_with_quantiles_and_loss_parameters_are_used_natively(data):
+    X, y = data
+    model = MultiQuantileRegressor(_NeuralQuantiles(), quantiles=LEVELS).fit(X, y)
+    assert model.strategy_ == "native"
+    np.testing.assert_array_equal(model.estimators_[0].quantiles_, LEVELS)
+    with pytest.raises(ValueError, match="loss='quantile'"):
+        MultiQuantileRegressor(_NeuralQuantiles(loss="squared_error")).fit(X, y)
