@@ -331,8 +331,9 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
             fit_rows = np.sort(order[n_calibration:])
         if fit_rows.size < 2 * self.cv:
             raise ValueError(
-                f"Got {fit_rows.size} training rows after the calibration split; "
-                f"cross-fitting with cv={self.cv} needs at least {2 * self.cv}."
+                f"Got n_samples={X.shape[0]} ({fit_rows.size} left for fitting after "
+                f"the calibration split); cross-fitting with cv={self.cv} needs at "
+                f"least {2 * self.cv}."
             )
         X_fit, y_fit = X[fit_rows], y[fit_rows]
         self._set_scaling(X_fit, y_fit)
