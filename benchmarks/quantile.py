@@ -266,7 +266,7 @@ def _format(value, digits=3):
     return f"{value:.{digits}f}"
 
 
-def markdown(results, table, command, seconds, not_run, report_only=False):
+def markdown(results, table, command, seconds, not_run, max_train, report_only=False):
     lines = [
         "# Quantile aggregation benchmark",
         "",
@@ -288,6 +288,8 @@ def markdown(results, table, command, seconds, not_run, report_only=False):
         "in target units. Fit time in seconds per split (aggregators include the",
         "cross-fitting of all base models: cv=5, i.e. 6 fits per base model).",
         "Intervals of `local-fine+CQR` are split-conformal (20% calibration rows).",
+        f"Training and test parts are capped at {max_train} rows per split (seeded",
+        "random subsets of the standard splits).",
         "",
     ]
     if not_run:
@@ -296,7 +298,7 @@ def markdown(results, table, command, seconds, not_run, report_only=False):
         lines += [
             "This page was rebuilt from the per-split results of the run,",
             "`docs/benchmarks/quantile_splits.csv`, with `--report-only`; the wall",
-            "time above is the rebuild's, the run's is stated below the table.",
+            "time above is the rebuild's.",
             "",
         ]
     header = (
@@ -442,6 +444,7 @@ def main(argv=None):
         command,
         time.perf_counter() - start,
         not_run,
+        max_train,
         report_only=args.report_only,
     )
     print(text)
