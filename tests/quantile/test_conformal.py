@@ -41,49 +41,44 @@ def test_cv_plus_with_one_fold_model_matches_split_ranks():
     assert upper[0, 0] == 18.0
 
 
+def coverages(conformal, n_samples, n_test, repetitions, alpha, first_seed=0):
+    """Test coverage of the 1 - alpha interval over independent data sets."""
+    results = []
+    for repetition in range(repetitions):
+        seed = first_seed + repetition
+        X, y = heteroscedastic(n_samples + n_test, random_state=seed)
+        aggregator = QuantileAggregator(
+            [("empirical", EmpiricalQuantiles())],
+            quantiles=LEVELS,
+            weights="mean",
+            conformal=conformal,
+            calibration_size=0.2,
+            cv=5,
+            random_state=seed,
+        ).fit(X[:n_samples], y[:n_samples])
+        interval = aggregator.predict_interval(X[n_samples:], confidence=1 - alpha)
+        results.append(interval_coverage(y[n_samples:], interval))
+    return np.array(results)
+
+
 @pytest.mark.parametrize("n_samples", [250, 500])
 def test_split_cqr_coverage_is_at_least_nominal_and_not_much_more(n_samples):
     # Romano et al. (2019): 1 - alpha <= P(cover) <= 1 - alpha + 1 / (n_cal + 1).
     alpha, repetitions = 0.1, 150
-    coverages = []
-    for repetition in range(repetitions):
-        X, y = heteroscedastic(n_samples + 1000, random_state=repetition)
-        aggregator = QuantileAggregator(
-            [("empirical", EmpiricalQuantiles())],
-            quantiles=LEVELS,
-            weights="mean",
-            conformal="split",
-            calibration_size=0.2,
-            random_state=repetition,
-        ).fit(X[:n_samples], y[:n_samples])
-        interval = aggregator.predict_interval(X[n_samples:], confidence=1 - alpha)
-        coverages.append(interval_coverage(y[n_samples:], interval))
+    observed = coverages("split", n_samples, 1000, repetitions, alpha)
     n_calibration = round(0.2 * n_samples)
-    mean = np.mean(coverages)
-    sampling_error = 3 * np.std(coverages) / np.sqrt(repetitions)
-    assert mean >= 1 - alpha - sampling_error
-    assert mean <= 1 - alpha + 1 / (n_calibration + 1) + sampling_error
+    sampling_error = 3 * observed.std() / np.sqrt(repetitions)
+    assert observed.mean() >= 1 - alpha - sampling_error
+    assert observed.mean() <= 1 - alpha + 1 / (n_calibration + 1) + sampling_error
 
 
 def test_cv_plus_coverage_is_close_to_nominal():
-    alpha, repetitions, n_samples = 0.1, 40, 200
-    coverages = []
-    for repetition in range(repetitions):
-        X, y = heteroscedastic(n_samples + 500, random_state=100 + repetition)
-        aggregator = QuantileAggregator(
-            [("empirical", EmpiricalQuantiles())],
-            quantiles=LEVELS,
-            weights="mean",
-            conformal="cv+",
-            cv=5,
-            random_state=repetition,
-        ).fit(X[:n_samples], y[:n_samples])
-        interval = aggregator.predict_interval(X[n_samples:], confidence=1 - alpha)
-        coverages.append(interval_coverage(y[n_samples:], interval))
-    sampling_error = 3 * np.std(coverages) / np.sqrt(repetitions)
+    alpha, repetitions = 0.1, 40
+    observed = coverages("cv+", 200, 500, repetitions, alpha, first_seed=100)
+    sampling_error = 3 * observed.std() / np.sqrt(repetitions)
     # Barber et al. (2021) guarantee only 1 - 2 alpha; in practice CV+ is close
     # to 1 - alpha.
-    assert np.mean(coverages) >= 1 - alpha - sampling_error - 0.01
+    assert observed.mean() >= 1 - alpha - sampling_error - 0.01
 
 
 def test_conformal_learned_weights_cover_and_never_cross():
