@@ -1,0 +1,457 @@
+"""Benchmark: quantile aggregation vs its base models and MAPIE's CQR.
+
+Runs on the 8 UCI regression sets of ../shared/data with the standard 90/10
+splits. Base models: quantile forest, HistGradientBoosting (quantile loss, one
+model per level), linear quantile regression (one per level) and XGBoost
+multi-quantile. Aggregators: mean, median, global-coarse, global-medium,
+local-fine (DQA), and local-fine with split conformal calibration. Peer for the
+intervals: MAPIE's ConformalizedQuantileRegressor on HistGradientBoosting.
+
+All aggregators of a split share one cross-fitting of the base models (a cache
+keyed by the training rows); each aggregator's reported fit time adds the base
+fits it used to its own weight training, so times are as if fitted alone.
+
+    python benchmarks/quantile.py            # full mode, writes docs/benchmarks/
+    python benchmarks/quantile.py --quick    # CI smoke run, prints only
+"""
+
+import argparse
+import datetime
+import hashlib
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from mapie.regression import ConformalizedQuantileRegressor
+from quantile_forest import RandomForestQuantileRegressor
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import QuantileRegressor
+from sklearn.model_selection import train_test_split
+from xgboost import XGBRegressor
+
+from skensemble.metrics import (
+    interval_coverage,
+    interval_width,
+    weighted_interval_score,
+)
+from skensemble.quantile import (
+    MultiQuantileRegressor,
+    QuantileAggregator,
+    count_crossings,
+    sort_quantiles,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+OUTPUT = ROOT / "docs" / "benchmarks"
+DATASETS = {
+    "yacht": "uci_yacht.csv",
+    "energy": "uci_energy_heating.csv",
+    "concrete": "uci_concrete.csv",
+    "wine": "uci_wine_quality_red.csv",
+    "kin8nm": "uci_kin8nm.csv.gz",
+    "power": "uci_power_plant.csv.gz",
+    "naval": "uci_naval_propulsion.csv.gz",
+    "protein": "uci_protein.csv.gz",
+}
+# Symmetric grid holding the 80% and 90% intervals: WIS on it is Bracher et
+# al.'s WIS with K = 5 intervals plus the median.
+LEVELS = np.array([0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95])
+BASE_NAMES = ("qrf", "hgb", "linear", "xgb")
+AGGREGATORS = {
+    "mean": {"weights": "mean"},
+    "median": {"weights": "median"},
+    "global-coarse": {"weights": "global", "granularity": "coarse"},
+    "global-medium": {"weights": "global", "granularity": "medium"},
+    "local-fine": {"weights": "local", "granularity": "fine"},
+    "local-fine+CQR": {"weights": "local", "granularity": "fine", "conformal": "split"},
+}
+
+_FITTED = {}
+_SECONDS = {}
+_REUSED_SECONDS = [0.0]
+
+
+def _key(name, X, y):
+    digest = hashlib.sha1(np.ascontiguousarray(X).tobytes())
+    digest.update(np.ascontiguousarray(y).tobytes())
+    return name, digest.hexdigest()
+
+
+class CachedMultiQuantile(MultiQuantileRegressor):
+    """MultiQuantileRegressor that reuses an earlier fit on identical rows.
+
+    Lets every aggregator of one split share the same base-model fits; the
+    saved time is added back to the aggregator's fit time.
+    """
+
+    def fit(self, X, y):
+        key = _key(type(self.estimator).__name__, X, y)
+        if key in _FITTED:
+            self.__dict__.update(_FITTED[key].__dict__)
+            _REUSED_SECONDS[0] += _SECONDS[key]
+            return self
+        start = time.perf_counter()
+        super().fit(X, y)
+        _SECONDS[key] = time.perf_counter() - start
+        _FITTED[key] = self
+        return self
+
+
+def base_models(seed, quick):
+    trees = 30 if quick else 50
+    estimators = {
+        "qrf": RandomForestQuantileRegressor(
+            n_estimators=trees, min_samples_leaf=8, random_state=seed, n_jobs=1
+        ),
+        "hgb": HistGradientBoostingRegressor(
+            loss="quantile", max_iter=trees, early_stopping=False, random_state=seed
+        ),
+        "linear": QuantileRegressor(alpha=0.0, solver="highs"),
+        "xgb": XGBRegressor(
+            objective="reg:quantileerror",
+            n_estimators=trees,
+            max_depth=4,
+            learning_rate=0.1,
+            n_jobs=1,
+            random_state=seed,
+        ),
+    }
+    return [
+        (name, CachedMultiQuantile(est, quantiles=LEVELS, noncrossing=None))
+        for name, est in estimators.items()
+    ]
+
+
+def load(name, split, max_train, seed):
+    frame = pd.read_csv(DATA / DATASETS[name])
+    X = frame.drop(columns="target").to_numpy(dtype=float)
+    y = frame["target"].to_numpy(dtype=float)
+    splits = pd.read_csv(DATA / "uci_standard_splits.csv.gz")
+    column = splits.loc[splits.dataset == DATASETS[name].split(".")[0]]
+    train_flag = column.set_index("row")[f"split_{split}"].reindex(range(len(y)))
+    train, test = np.flatnonzero(train_flag == 1), np.flatnonzero(train_flag == 0)
+    rng = np.random.RandomState(seed)
+    if train.size > max_train:
+        train = np.sort(rng.choice(train, max_train, replace=False))
+    if test.size > max_train:
+        test = np.sort(rng.choice(test, max_train, replace=False))
+    return X[train], y[train], X[test], y[test]
+
+
+def interval_rows(y_test, low_high_80, low_high_90):
+    return {
+        "coverage80": interval_coverage(y_test, low_high_80),
+        "width80": interval_width(low_high_80),
+        "coverage90": interval_coverage(y_test, low_high_90),
+        "width90": interval_width(low_high_90),
+    }
+
+
+def run_split(name, split, max_train, quick):
+    seed = split
+    X, y, X_test, y_test = load(name, split, max_train, seed)
+    _FITTED.clear()
+    _SECONDS.clear()
+    scale = np.std(y)
+    rows = []
+    fitted_bases = None
+    for label, options in AGGREGATORS.items():
+        _REUSED_SECONDS[0] = 0.0
+        model = QuantileAggregator(
+            base_models(seed, quick), quantiles=LEVELS, random_state=seed, **options
+        )
+        start = time.perf_counter()
+        model.fit(X, y)
+        seconds = time.perf_counter() - start + _REUSED_SECONDS[0]
+        raw = model.predict(X_test, quantiles=LEVELS)
+        rows.append(
+            {
+                "method": label,
+                "kind": "aggregator",
+                "wis": weighted_interval_score(y_test, raw, quantiles=LEVELS) / scale,
+                "crossing_rows": count_crossings(raw),
+                "fit_seconds": seconds,
+                **interval_rows(
+                    y_test,
+                    model.predict_interval(X_test, 0.8),
+                    model.predict_interval(X_test, 0.9),
+                ),
+            }
+        )
+        if label == "local-fine":
+            fitted_bases = model.named_estimators_
+    for base_name in BASE_NAMES:
+        base = fitted_bases[base_name]
+        raw = base.predict(X_test, quantiles=LEVELS)
+        ordered = sort_quantiles(raw)
+        key = _key(type(base.estimator).__name__, X, y)
+        rows.append(
+            {
+                "method": base_name,
+                "kind": "base",
+                "wis": weighted_interval_score(y_test, ordered, quantiles=LEVELS)
+                / scale,
+                "crossing_rows": count_crossings(raw),
+                "fit_seconds": _SECONDS[key],
+                **interval_rows(y_test, ordered[:, [2, 8]], ordered[:, [0, 10]]),
+            }
+        )
+    mapie = {}
+    start = time.perf_counter()
+    X_fit, X_cal, y_fit, y_cal = train_test_split(
+        X, y, test_size=0.2, random_state=seed
+    )
+    for confidence in (0.8, 0.9):
+        peer = ConformalizedQuantileRegressor(
+            HistGradientBoostingRegressor(
+                loss="quantile",
+                max_iter=30 if quick else 50,
+                early_stopping=False,
+                random_state=seed,
+            ),
+            confidence_level=confidence,
+        )
+        peer.fit(X_fit, y_fit).conformalize(X_cal, y_cal)
+        mapie[confidence] = peer.predict_interval(X_test)[1][:, :, 0]
+    rows.append(
+        {
+            "method": "MAPIE CQR (hgb)",
+            "kind": "peer",
+            "wis": np.nan,
+            "crossing_rows": int(np.sum(mapie[0.9][:, 0] > mapie[0.9][:, 1])),
+            "fit_seconds": time.perf_counter() - start,
+            **interval_rows(y_test, mapie[0.8], mapie[0.9]),
+        }
+    )
+    for row in rows:
+        row.update(dataset=name, split=split, n_train=len(y), n_test=len(y_test))
+    return rows
+
+
+def relative_wis(results):
+    """WIS of each method divided by the best base model's WIS on the same split."""
+    base = results[results.kind == "base"]
+    best = base.groupby(["dataset", "split"]).wis.min().rename("best_base_wis")
+    results = results.join(best, on=["dataset", "split"])
+    results["relative_wis"] = results.wis / results.best_base_wis
+    return results
+
+
+def summarise(results):
+    results = relative_wis(results)
+    grouped = results.groupby(["dataset", "method"], sort=False)
+    table = grouped.agg(
+        relative_wis=("relative_wis", "mean"),
+        relative_wis_std=("relative_wis", "std"),
+        coverage80=("coverage80", "mean"),
+        width80=("width80", "mean"),
+        coverage90=("coverage90", "mean"),
+        width90=("width90", "mean"),
+        crossing_rows=("crossing_rows", "sum"),
+        fit_seconds=("fit_seconds", "mean"),
+        splits=("split", "nunique"),
+    )
+    return results, table.reset_index()
+
+
+def _format(value, digits=3):
+    if isinstance(value, float) and np.isnan(value):
+        return "-"
+    if isinstance(value, (int, np.integer)):
+        return str(value)
+    return f"{value:.{digits}f}"
+
+
+def markdown(results, table, command, seconds, not_run, max_train, report_only=False):
+    lines = [
+        "# Quantile aggregation benchmark",
+        "",
+        f"Command: `{command}`  ",
+        f"Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC  ",
+        f"Machine: {platform.machine()}, 2 CPU cores shared with other jobs, "
+        f"no GPU, Python {platform.python_version()}, OMP_NUM_THREADS=1  ",
+        f"Wall time: {seconds / 60:.1f} min",
+        "",
+        "![relative WIS per dataset](quantile.png)",
+        "",
+        "Levels: 0.05, 0.1, 0.2, ..., 0.9, 0.95 (11 levels, symmetric; WIS = Bracher",
+        "et al.'s WIS with K = 5 intervals and the median). WIS is divided by the",
+        "standard deviation of the training target and then by the best base model's",
+        "WIS on the same split (relative WIS < 1: better than every single model).",
+        "Base-model quantiles are sorted before scoring (which only helps them);",
+        "`crossing rows` counts test rows whose raw predictions cross, summed over",
+        "splits. Coverage/width are of the 80% and 90% central intervals; width is",
+        "in target units. Fit time in seconds per split (aggregators include the",
+        "cross-fitting of all base models: cv=5, i.e. 6 fits per base model).",
+        "Intervals of `local-fine+CQR` are split-conformal (20% calibration rows).",
+        f"Training and test parts are capped at {max_train} rows per split (seeded",
+        "random subsets of the standard splits).",
+        "",
+    ]
+    if not_run:
+        lines += ["**Not run:** " + not_run, ""]
+    if report_only:
+        lines += [
+            "This page was rebuilt from the per-split results of the run,",
+            "`docs/benchmarks/quantile_splits.csv`, with `--report-only`; the wall",
+            "time above is the rebuild's.",
+            "",
+        ]
+    header = (
+        "| dataset | method | rel. WIS (mean ± sd) | cov80 | width80 | cov90 | "
+        "width90 | crossing rows | fit s | splits |"
+    )
+    lines += [header, "|" + "---|" * 10]
+    for row in table.itertuples():
+        wis = (
+            "-"
+            if np.isnan(row.relative_wis)
+            else f"{row.relative_wis:.3f} ± {np.nan_to_num(row.relative_wis_std):.3f}"
+        )
+        lines.append(
+            f"| {row.dataset} | {row.method} | {wis} | {_format(row.coverage80)} | "
+            f"{_format(row.width80)} | {_format(row.coverage90)} | "
+            f"{_format(row.width90)} | {row.crossing_rows} | "
+            f"{_format(row.fit_seconds, 1)} | {row.splits} |"
+        )
+    lines += ["", "## Targets", ""] + targets(results, table)
+    return "\n".join(lines) + "\n"
+
+
+def targets(results, table):
+    lines = []
+    dqa = table[table.method == "local-fine"].set_index("dataset")
+    wins = int((dqa.relative_wis <= 0.95).sum())
+    lines.append(
+        f"- local-fine relative WIS <= 0.95 on {wins} of {len(dqa)} datasets "
+        "(target: at least 6 of 8). Per dataset: "
+        + ", ".join(f"{d} {v:.3f}" for d, v in dqa.relative_wis.items())
+        + "."
+    )
+    beats = int((dqa.relative_wis < 1.0).sum())
+    lines.append(f"- local-fine better than the best single base model on {beats}.")
+    cqr = table[table.method == "local-fine+CQR"]
+    lines.append(
+        f"- local-fine+CQR mean coverage: 80% -> {cqr.coverage80.mean():.3f}, "
+        f"90% -> {cqr.coverage90.mean():.3f} (target within [1 - alpha, 1 - alpha "
+        "+ 0.03] on average). Lowest per-dataset mean coverage: "
+        f"{cqr.coverage80.min():.3f} / {cqr.coverage90.min():.3f}."
+    )
+    aggregates = table[table.method.isin(list(AGGREGATORS))]
+    lines.append(
+        f"- crossing rows over all aggregator predictions: "
+        f"{int(aggregates.crossing_rows.sum())} (target 0); over raw base models: "
+        f"{int(table[table.method.isin(BASE_NAMES)].crossing_rows.sum())}."
+    )
+    mapie = table[table.method == "MAPIE CQR (hgb)"].set_index("dataset")
+    ours = cqr.set_index("dataset")
+    ratio80 = ours.width80 / mapie.width80
+    ratio90 = ours.width90 / mapie.width90
+    lines.append(
+        "- width ratio local-fine+CQR / MAPIE CQR (80%): "
+        + ", ".join(f"{d} {v:.2f}" for d, v in ratio80.items())
+        + f"; geometric mean {np.exp(np.log(ratio80).mean()):.3f}."
+    )
+    lines.append(
+        "- width ratio (90%): "
+        + ", ".join(f"{d} {v:.2f}" for d, v in ratio90.items())
+        + f"; geometric mean {np.exp(np.log(ratio90).mean()):.3f}. MAPIE's mean "
+        f"coverage: {mapie.coverage80.mean():.3f} (80%), "
+        f"{mapie.coverage90.mean():.3f} (90%)."
+    )
+    return lines
+
+
+def plot(table, path):
+    """Bar chart of relative WIS per dataset and method (skipped without mpl)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    methods = [m for m in (*BASE_NAMES, *AGGREGATORS) if m in set(table.method)]
+    wide = table.pivot(index="dataset", columns="method", values="relative_wis")
+    wide = wide.reindex(columns=methods)
+    axis = wide.plot.bar(figsize=(12, 4.5), width=0.85, logy=True)
+    axis.axhline(1.0, color="black", linewidth=0.8)
+    axis.axhline(0.95, color="black", linewidth=0.8, linestyle="--")
+    axis.set_ylabel("WIS / best base model's WIS (log scale)")
+    axis.legend(ncol=5, fontsize=8)
+    axis.figure.tight_layout()
+    axis.figure.savefig(path, dpi=100)
+    plt.close(axis.figure)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2 datasets, 1 split")
+    parser.add_argument("--splits", type=int, default=5)
+    parser.add_argument("--max-train", type=int, default=400)
+    parser.add_argument("--datasets", nargs="*", default=list(DATASETS))
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rebuild the markdown from the saved per-split CSV",
+    )
+    args = parser.parse_args(argv)
+    if not DATA.exists():
+        sys.exit(f"Benchmark data not found at {DATA}; see DESIGN.md.")
+    command = (
+        "PYTHONPATH=. OMP_NUM_THREADS=1 python benchmarks/quantile.py "
+        + " ".join(sys.argv[1:] if argv is None else argv)
+    )
+    csv_path = OUTPUT / "quantile_splits.csv"
+    datasets, splits, max_train = args.datasets, args.splits, args.max_train
+    if args.quick:
+        datasets, splits, max_train = ["yacht", "concrete"], 1, 300
+    start = time.perf_counter()
+    if args.report_only:
+        results = pd.read_csv(csv_path)
+    else:
+        rows = []
+        # Splits outermost: if the run is cut short, every dataset has results.
+        for split in range(splits):
+            for name in datasets:
+                split_start = time.perf_counter()
+                rows += run_split(name, split, max_train, args.quick)
+                print(
+                    f"{name} split {split}: {time.perf_counter() - split_start:.0f} s",
+                    flush=True,
+                )
+                if not args.quick:
+                    OUTPUT.mkdir(parents=True, exist_ok=True)
+                    pd.DataFrame(rows).to_csv(csv_path, index=False)
+        results = pd.DataFrame(rows)
+    results, table = summarise(results)
+    done = results.groupby("dataset").split.nunique()
+    missing = [
+        f"{name} ({splits - done.get(name, 0)} of {splits} splits)"
+        for name in DATASETS
+        if done.get(name, 0) < splits
+    ]
+    not_run = ", ".join(missing)
+    if args.report_only:
+        command = command.replace(" --report-only", "")
+    text = markdown(
+        results,
+        table,
+        command,
+        time.perf_counter() - start,
+        not_run,
+        max_train,
+        report_only=args.report_only,
+    )
+    print(text)
+    if not args.quick:
+        (OUTPUT / "quantile.md").write_text(text)
+        plot(table, OUTPUT / "quantile.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Conformalized quantile regression (CQR) for every symmetric pair of levels.
+
+For the pair (tau, 1 - tau) the nominal interval has miscoverage
+``alpha = 2 * tau``. Split CQR (Romano et al. 2019) shifts both bounds by one
+quantile of the calibration scores; CV+ (Barber et al. 2021) uses the K
+cross-fitted models instead of a held-out set.
+"""
+
+import math
+
+import numpy as np
+
+
+def conformity_scores(predictions, y, pairs):
+    """CQR scores ``max(q_lo - y, y - q_hi)``, shape (n_samples, n_pairs)."""
+    lower = predictions[:, [i for i, _ in pairs]]
+    upper = predictions[:, [j for _, j in pairs]]
+    return np.maximum(lower - y[:, None], y[:, None] - upper)
+
+
+def pair_miscoverage(grid, pairs):
+    """``alpha`` of each pair: one minus the nominal coverage of its interval."""
+    return np.array([1 - (grid[j] - grid[i]) for i, j in pairs])
+
+
+def split_offsets(scores, alphas):
+    """The ceil((1 - alpha)(n + 1))-th smallest score of every pair.
+
+    Returns the offsets and a boolean per pair telling whether the rank exists
+    (``n`` large enough for the finite-sample guarantee). When it does not, the
+    largest score is used, which keeps the interval finite but loses the
+    guarantee for that pair.
+    """
+    n_samples = scores.shape[0]
+    ordered = np.sort(scores, axis=0)
+    offsets = np.empty(len(alphas))
+    guaranteed = np.empty(len(alphas), dtype=bool)
+    for pair, alpha in enumerate(alphas):
+        rank = math.ceil((1 - alpha) * (n_samples + 1) - 1e-9)
+        guaranteed[pair] = rank <= n_samples
+        offsets[pair] = ordered[min(rank, n_samples) - 1, pair]
+    return offsets, guaranteed
+
+
+def apply_split_offsets(predictions, pairs, offsets):
+    """Move each pair's lower bound down and upper bound up by its offset."""
+    adjusted = np.array(predictions, dtype=float)
+    for (lower, upper), offset in zip(pairs, offsets, strict=True):
+        adjusted[:, lower] -= offset
+        adjusted[:, upper] += offset
+    return adjusted
+
+
+def _cv_plus_ranks(n_train, alpha):
+    low_rank = math.floor(alpha * (n_train + 1) + 1e-9)
+    high_rank = math.ceil((1 - alpha) * (n_train + 1) - 1e-9)
+    return low_rank, high_rank
+
+
+def cv_plus_guaranteed(n_train, alphas):
+    """Whether both CV+ ranks exist for each pair (else bounds are clipped)."""
+    ranks = [_cv_plus_ranks(n_train, alpha) for alpha in alphas]
+    return np.array([low >= 1 and high <= n_train for low, high in ranks])
+
+
+def cv_plus_bounds(fold_predictions, fold_of_sample, scores, pairs, alphas):
+    """CV+ bounds for every test row and pair.
+
+    Parameters
+    ----------
+    fold_predictions : ndarray of shape (n_folds, n_test, n_levels)
+        Predictions at the test rows of the model fitted without each fold.
+    fold_of_sample : ndarray of shape (n_train,)
+        The fold each training row was held out in.
+    scores : ndarray of shape (n_train, n_pairs)
+        Out-of-fold conformity scores.
+
+    Returns
+    -------
+    lower, upper : ndarrays of shape (n_test, n_pairs)
+        Lower bound = the floor(alpha (n+1))-th smallest of q_lo^{-k(i)}(x) - E_i,
+        upper bound = the ceil((1-alpha)(n+1))-th smallest of q_hi^{-k(i)}(x) + E_i,
+        both clipped to existing ranks so bounds stay finite.
+    """
+    n_train = fold_of_sample.shape[0]
+    n_test = fold_predictions.shape[1]
+    lower = np.empty((n_test, len(pairs)))
+    upper = np.empty((n_test, len(pairs)))
+    for pair, ((low_level, high_level), alpha) in enumerate(
+        zip(pairs, alphas, strict=True)
+    ):
+        low_rank, high_rank = _cv_plus_ranks(n_train, alpha)
+        low_rank = min(max(low_rank, 1), n_train)
+        high_rank = min(max(high_rank, 1), n_train)
+        low_candidates = fold_predictions[fold_of_sample, :, low_level].T
+        low_candidates = low_candidates - scores[None, :, pair]
+        high_candidates = fold_predictions[fold_of_sample, :, high_level].T
+        high_candidates = high_candidates + scores[None, :, pair]
+        lower[:, pair] = np.partition(low_candidates, low_rank - 1, axis=1)[
+            :, low_rank - 1
+        ]
+        upper[:, pair] = np.partition(high_candidates, high_rank - 1, axis=1)[
+            :, high_rank - 1
+        ]
+    return lower, upper

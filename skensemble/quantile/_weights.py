@@ -1,0 +1,253 @@
+"""Torch aggregation heads: softmax weights over base models (and levels).
+
+A head maps base quantiles ``z`` of shape (batch, n_models, n_levels) to
+aggregated quantiles (batch, n_levels). Global heads learn one set of logits;
+local heads compute the logits from the features with a small MLP, as in the
+deep quantile aggregation (DQA) of Fakoor et al. (2023).
+"""
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from skensemble._torch import as_tensor, draw_seed, make_generator, seeded
+
+
+def _initial_logits(granularity, n_models, n_levels):
+    """Logits whose softmax averages the models at the same level.
+
+    For the fine (cross-level) family, same-level inputs start with 90% of the
+    weight, so training starts from the equal-weight average instead of an
+    average over all levels, which would predict one value for every level.
+    """
+    if granularity == "coarse":
+        return torch.zeros(n_models)
+    if granularity == "medium":
+        return torch.zeros(n_models, n_levels)
+    boost = math.log(9.0 * max(n_levels - 1, 1))
+    same_level = torch.eye(n_levels).repeat(n_models, 1)
+    return boost * same_level
+
+
+class AggregationHead(nn.Module):
+    """Softmax-weighted combination of base-model quantiles.
+
+    Parameters
+    ----------
+    n_models, n_levels : int
+        Shape of the base predictions per sample.
+    granularity : {"coarse", "medium", "fine"}
+        One weight per model, per model and level, or per model, input level
+        and output level.
+    n_features : int or None
+        Features of the local weight network; ``None`` for global weights.
+    hidden_size, n_layers, dropout : int, int, float
+        Size of the local weight network (ignored for global weights).
+    """
+
+    def __init__(
+        self,
+        n_models,
+        n_levels,
+        granularity,
+        n_features=None,
+        hidden_size=64,
+        n_layers=2,
+        dropout=0.0,
+    ):
+        super().__init__()
+        self.n_models = n_models
+        self.n_levels = n_levels
+        self.granularity = granularity
+        initial = _initial_logits(granularity, n_models, n_levels)
+        self.logit_shape = tuple(initial.shape)
+        if n_features is None:
+            self.logits = nn.Parameter(initial)
+            self.network = None
+        else:
+            layers = [nn.Linear(n_features, hidden_size), nn.ELU()]
+            for _ in range(n_layers - 1):
+                layers += [nn.Dropout(dropout), nn.Linear(hidden_size, hidden_size)]
+                layers.append(nn.ELU())
+            output = nn.Linear(hidden_size, initial.numel())
+            # Zero weights and the initial logits as bias: training starts from
+            # the same average as the global heads, whatever the features.
+            nn.init.zeros_(output.weight)
+            with torch.no_grad():
+                output.bias.copy_(initial.reshape(-1))
+            layers.append(output)
+            self.network = nn.Sequential(*layers)
+
+    def weights(self, x):
+        """Softmax weights of shape (batch or 1, *logit_shape)."""
+        if self.network is None:
+            logits = self.logits.unsqueeze(0)
+        else:
+            logits = self.network(x).reshape(x.shape[0], *self.logit_shape)
+        return torch.softmax(logits, dim=1)
+
+    def forward(self, x, z):
+        weights = self.weights(x)
+        if self.granularity == "coarse":
+            return torch.einsum("bp,bpm->bm", weights.expand(z.shape[0], -1), z)
+        if self.granularity == "medium":
+            return (weights * z).sum(dim=1)
+        flat = z.reshape(z.shape[0], -1)
+        if self.network is None:
+            return flat @ weights[0]
+        return torch.einsum("bk,bkm->bm", flat, weights)
+
+
+def pinball(prediction, target, levels):
+    residual = target[:, None] - prediction
+    return torch.maximum(levels * residual, (levels - 1) * residual).mean()
+
+
+def crossing(prediction):
+    if prediction.shape[1] < 2:
+        return prediction.new_zeros(())
+    return torch.relu(prediction[:, :-1] - prediction[:, 1:]).mean()
+
+
+def auto_batch_size(n_samples):
+    """The paper's rule 2**(3 + floor(log10 n)), kept between 32 and 512."""
+    size = 2 ** (3 + int(math.floor(math.log10(max(n_samples, 1)))))
+    return int(min(max(size, 32), 512, max(n_samples, 1)))
+
+
+def train_head(head, train, validation, levels, settings, seed, device):
+    """Fit ``head`` by Adam on the pinball loss with early stopping.
+
+    ``train`` and ``validation`` are (features, base predictions, targets) numpy
+    triples. The head keeps the parameters of its best validation epoch.
+    Returns (loss_curve, validation_scores) as lists of floats.
+    """
+    head.to(device)
+    levels_t = as_tensor(levels, device)
+    features, base, target = (as_tensor(part, device) for part in train)
+    val_features, val_base, val_target = (
+        as_tensor(part, device) for part in validation
+    )
+    optimizer = torch.optim.Adam(
+        head.parameters(),
+        lr=settings["learning_rate"],
+        weight_decay=settings["weight_decay"],
+        amsgrad=True,
+    )
+    generator = make_generator(seed)
+    n_samples = target.shape[0]
+    batch_size = settings["batch_size"]
+    if batch_size == "auto":
+        batch_size = auto_batch_size(n_samples)
+    batch_size = min(batch_size, n_samples)
+    penalty = settings["crossing_penalty"]
+    loss_curve, validation_scores = [], []
+    best_score, best_state, epochs_without_gain = np.inf, None, 0
+    for epoch in range(settings["max_iter"]):
+        head.train()
+        order = torch.randperm(n_samples, generator=generator).to(device)
+        epoch_loss = 0.0
+        for start in range(0, n_samples, batch_size):
+            batch = order[start : start + batch_size]
+            prediction = head(features[batch], base[batch])
+            loss = pinball(prediction, target[batch], levels_t)
+            if penalty > 0:
+                loss = loss + penalty * crossing(prediction)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            epoch_loss += float(loss.detach()) * batch.shape[0]
+        loss_curve.append(epoch_loss / n_samples)
+        head.eval()
+        with torch.no_grad():
+            score = float(pinball(head(val_features, val_base), val_target, levels_t))
+        validation_scores.append(score)
+        if settings["verbose"] > 0:
+            print(
+                f"epoch {epoch + 1:4d}  train pinball {loss_curve[-1]:.5f}  "
+                f"validation pinball {score:.5f}"
+            )
+        if score < best_score - settings["tol"]:
+            best_score, epochs_without_gain = score, 0
+            best_state = {k: v.detach().clone() for k, v in head.state_dict().items()}
+        else:
+            epochs_without_gain += 1
+            if epochs_without_gain >= settings["n_iter_no_change"]:
+                break
+    if best_state is not None:
+        head.load_state_dict(best_state)
+    head.eval()
+    return loss_curve, validation_scores
+
+
+_TRAINING_SETTINGS = (
+    "learning_rate",
+    "weight_decay",
+    "batch_size",
+    "max_iter",
+    "n_iter_no_change",
+    "tol",
+    "crossing_penalty",
+    "verbose",
+)
+
+
+def fit_head(features, base, target, levels, params, random_state, device):
+    """Build and train the head described by the aggregator's ``params``.
+
+    Inputs are standardised. A random ``validation_fraction`` of the rows is
+    held out for early stopping. Returns the head (on the CPU) and its
+    (loss_curve, validation_scores).
+    """
+    order = random_state.permutation(target.size)
+    n_validation = max(1, round(params["validation_fraction"] * target.size))
+    validation, train = order[:n_validation], order[n_validation:]
+    seed = draw_seed(random_state)
+    with seeded(seed, device):
+        head = AggregationHead(
+            n_models=base.shape[1],
+            n_levels=base.shape[2],
+            granularity=params["granularity"],
+            n_features=features.shape[1] if params["weights"] == "local" else None,
+            hidden_size=params["hidden_size"],
+            n_layers=params["n_layers"],
+            dropout=params["dropout"],
+        )
+        curves = train_head(
+            head,
+            (features[train], base[train], target[train]),
+            (features[validation], base[validation], target[validation]),
+            levels,
+            {key: params[key] for key in _TRAINING_SETTINGS},
+            seed,
+            device,
+        )
+    return head.cpu(), curves
+
+
+def predict_head(head, features, base, device, batch_size=4096):
+    """Aggregated predictions of ``head`` as a float64 numpy array."""
+    outputs = []
+    with torch.no_grad():
+        for start in range(0, base.shape[0], batch_size):
+            stop = start + batch_size
+            prediction = head(
+                as_tensor(features[start:stop], device),
+                as_tensor(base[start:stop], device),
+            )
+            outputs.append(prediction.cpu().numpy().astype(np.float64))
+    return np.concatenate(outputs, axis=0)
+
+
+def head_weights(head, features, device, batch_size=4096):
+    """Softmax weights of ``head`` for each row of ``features`` (global: one row)."""
+    with torch.no_grad():
+        if head.network is None:
+            return head.weights(None)[0].cpu().numpy().astype(np.float64)
+        chunks = [
+            head.weights(as_tensor(features[start : start + batch_size], device))
+            for start in range(0, features.shape[0], batch_size)
+        ]
+        return torch.cat(chunks).cpu().numpy().astype(np.float64)

@@ -1,0 +1,115 @@
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.ensemble import GradientBoostingRegressor, HistGradientBoostingRegressor
+from sklearn.linear_model import LinearRegression, QuantileRegressor
+from xgboost import XGBRegressor
+
+from skensemble.quantile import MultiQuantileRegressor, count_crossings
+
+from ._helpers import EmpiricalQuantiles, heteroscedastic
+
+LEVELS = [0.1, 0.3, 0.5, 0.7, 0.9]
+
+BASE_MODELS = {
+    "gbr": GradientBoostingRegressor(loss="quantile", n_estimators=20, random_state=0),
+    "hgb": HistGradientBoostingRegressor(loss="quantile", max_iter=20),
+    "linear": QuantileRegressor(alpha=0.0),
+    "xgb": XGBRegressor(
+        objective="reg:quantileerror", n_estimators=20, max_depth=2, n_jobs=1
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return heteroscedastic(300, random_state=0)
+
+
+@pytest.mark.parametrize("name", sorted(BASE_MODELS))
+def test_every_supported_kind_predicts_sorted_levels(name, data):
+    X, y = data
+    model = MultiQuantileRegressor(BASE_MODELS[name], quantiles=LEVELS).fit(X, y)
+    predictions = model.predict(X, quantiles=LEVELS)
+    assert predictions.shape == (300, 5)
+    assert count_crossings(predictions) == 0
+    coverage = np.mean((predictions[:, 0] <= y) & (y <= predictions[:, -1]))
+    assert 0.6 < coverage < 0.95
+
+
+def test_quantile_forest_uses_its_native_levels(data):
+    quantile_forest = pytest.importorskip("quantile_forest")
+    X, y = data
+    forest = quantile_forest.RandomForestQuantileRegressor(
+        n_estimators=20, min_samples_leaf=5, random_state=0
+    )
+    model = MultiQuantileRegressor(forest, quantiles=LEVELS).fit(X, y)
+    assert model.strategy_ == "forest"
+    expected = np.sort(model.estimators_[0].predict(X, quantiles=LEVELS), axis=1)
+    np.testing.assert_allclose(model.predict(X, quantiles=LEVELS), expected)
+
+
+def test_per_level_clones_get_their_level(data):
+    X, y = data
+    model = MultiQuantileRegressor(QuantileRegressor(alpha=0.0), quantiles=LEVELS)
+    model.fit(X, y)
+    assert [est.quantile for est in model.estimators_] == LEVELS
+    np.testing.assert_allclose(
+        model.predict(X, quantiles=[0.1])[:, 0],
+        np.minimum.reduce([est.predict(X) for est in model.estimators_]),
+    )
+
+
+def test_interpolates_inside_the_grid_and_refuses_outside(data):
+    X, y = data
+    model = MultiQuantileRegressor(QuantileRegressor(alpha=0.0), quantiles=LEVELS)
+    model.fit(X, y)
+    grid = model.predict(X, quantiles=[0.3, 0.5])
+    middle = model.predict(X, quantiles=[0.4])[:, 0]
+    np.testing.assert_allclose(middle, grid.mean(axis=1))
+    np.testing.assert_allclose(model.predict(X), grid[:, 1])
+    with pytest.raises(ValueError, match="outside the fitted grid"):
+        model.predict(X, quantiles=[0.05])
+    with pytest.raises(ValueError, match="outside the fitted grid"):
+        model.predict_interval(X, confidence=0.95)
+
+
+def test_unsupported_or_misconfigured_models_fail_in_fit(data):
+    X, y = data
+    with pytest.raises(TypeError, match="Cannot make LinearRegression predict"):
+        MultiQuantileRegressor(LinearRegression()).fit(X, y)
+    with pytest.raises(ValueError, match="loss='quantile'"):
+        MultiQuantileRegressor(HistGradientBoostingRegressor()).fit(X, y)
+    with pytest.raises(ValueError, match="reg:quantileerror"):
+        MultiQuantileRegressor(XGBRegressor()).fit(X, y)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        MultiQuantileRegressor(QuantileRegressor(), quantiles=[0.5, 0.1]).fit(X, y)
+
+
+def test_pickle_round_trip_keeps_predictions(data):
+    X, y = data
+    model = MultiQuantileRegressor(BASE_MODELS["hgb"], quantiles=LEVELS).fit(X, y)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(
+        restored.predict(X, quantiles=LEVELS), model.predict(X, quantiles=LEVELS)
+    )
+
+
+class _NeuralQuantiles(EmpiricalQuantiles):
+    """Stands for a multi-quantile network such as TabMRegressor(loss=...)."""
+
+    def __init__(self, quantiles=(0.1, 0.5, 0.9), loss="quantile"):
+        super().__init__(quantiles=quantiles)
+        self.loss = loss
+
+    predict_interval = None
+
+
+def test_models_with_quantiles_and_loss_parameters_are_used_natively(data):
+    X, y = data
+    model = MultiQuantileRegressor(_NeuralQuantiles(), quantiles=LEVELS).fit(X, y)
+    assert model.strategy_ == "native"
+    np.testing.assert_array_equal(model.estimators_[0].quantiles_, LEVELS)
+    with pytest.raises(ValueError, match="loss='quantile'"):
+        MultiQuantileRegressor(_NeuralQuantiles(loss="squared_error")).fit(X, y)
