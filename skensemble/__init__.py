@@ -11,6 +11,8 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     "TabMRegressor": "skensemble.tabm",
     "TabMClassifier": "skensemble.tabm",
+    "QuantileAggregator": "skensemble.quantile",
+    "MultiQuantileRegressor": "skensemble.quantile",
     "smoother_weights": "skensemble.inspection",
     "effective_parameters": "skensemble.inspection",
     "effective_sample_size": "skensemble.inspection",

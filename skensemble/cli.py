@@ -9,7 +9,11 @@ import time
 from pathlib import Path
 
 # One module per pillar, each with run(output_dir, quick) -> DemoSection.
-DEMO_SECTIONS = ["skensemble.tabm._demo", "skensemble.inspection._demo"]
+DEMO_SECTIONS = [
+    "skensemble.tabm._demo",
+    "skensemble.quantile._demo",
+    "skensemble.inspection._demo",
+]
 
 
 def _format_section(section):

@@ -1,14 +1,43 @@
 """scikit-learn's estimator checks on every public estimator of skensemble."""
 
+from sklearn.ensemble import GradientBoostingRegressor
+from sklearn.linear_model import QuantileRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skensemble.quantile import MultiQuantileRegressor, QuantileAggregator
 from skensemble.tabm import TabMClassifier, TabMRegressor
 
 SMALL_TABM = dict(k=4, d_block=32, n_blocks=2, max_iter=60, random_state=0)
 
+
+def _linear_quantile():
+    return QuantileRegressor(alpha=0.0)
+
+
+def _boosting_quantile(n_estimators):
+    return GradientBoostingRegressor(
+        loss="quantile", n_estimators=n_estimators, random_state=0
+    )
+
+
+# Small settings keep the ~50 checks per estimator fast: each aggregator fit
+# cross-fits every base model.
 ESTIMATORS = [
     TabMRegressor(**SMALL_TABM),
     TabMClassifier(**SMALL_TABM),
+    MultiQuantileRegressor(_linear_quantile()),
+    # check_regressors_train wants R^2 > 0.5 from the median alone.
+    MultiQuantileRegressor(_boosting_quantile(20)),
+    QuantileAggregator(
+        [("linear", _linear_quantile()), ("boosting", _boosting_quantile(5))],
+        weights="global",
+        granularity="coarse",
+        cv=2,
+        max_iter=5,
+    ),
+    QuantileAggregator(
+        [("linear", _linear_quantile())], cv=2, max_iter=5, conformal="split"
+    ),
 ]
 
 # Each entry says why scikit-learn's check cannot hold for the estimator.
@@ -19,6 +48,8 @@ _MINIBATCH_SGD = (
 EXPECTED_FAILED_CHECKS = {
     "TabMRegressor": {"check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SGD},
     "TabMClassifier": {"check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SGD},
+    "MultiQuantileRegressor": {},
+    "QuantileAggregator": {},
 }
 
 
