@@ -24,6 +24,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import argparse
 import copy
 import datetime
+import os
 import platform
 import time
 
@@ -539,6 +540,8 @@ def main(argv=None):
     command = "python benchmarks/tabm.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
+    if os.environ.get("OMP_NUM_THREADS"):
+        command = f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} {command}"
     if args.quick:
         args.datasets, args.max_train, args.seeds = ["california", "churn"], 600, 1
         args.k, args.d_block, args.max_epochs = 8, 64, 6
