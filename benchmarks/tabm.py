@@ -44,7 +44,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skensemble.tabm import TabMClassifier, TabMRegressor
 from skensemble.tabm._base import auto_batch_size
-from skensemble.tabm._modules import matmul_flops_per_object
+from skensemble.tabm._cost import matmul_flops_per_object
 from skensemble.tabm._preprocessing import detect_categorical
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

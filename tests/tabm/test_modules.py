@@ -10,12 +10,8 @@ from skensemble.tabm import (
     TabMModule,
     compute_bins,
 )
-from skensemble.tabm._modules import (
-    LinearBatchEnsemble,
-    count_parameters,
-    init_scaling_,
-    tabm_parameter_count,
-)
+from skensemble.tabm._cost import count_parameters, tabm_parameter_count
+from skensemble.tabm._modules import LinearBatchEnsemble, init_scaling_
 
 tabm = pytest.importorskip(
     "tabm", reason="the official tabm package is a test-only dependency"
