@@ -186,7 +186,9 @@ class Dropout(nn.Dropout):
         draws = torch.empty((n + 3) // 4, dtype=torch.int64, device=x.device)
         lanes = draws.random_().view(torch.int16)[:n].view(x.shape)
         keep = lanes.bitwise_and_(0x7FFF) >= threshold
-        return torch.where(keep, x, 0.0) * (2**15 / (2**15 - threshold))
+        # A float mask: multiply forward and backward, both cheaper than where().
+        mask = keep.to(x.dtype).mul_(2**15 / (2**15 - threshold))
+        return x * mask
 
 
 def _make_block(linear, dropout):

@@ -155,3 +155,18 @@ def test_unknown_category_is_an_all_zero_block():
     module = TabMModule(cat_cardinalities=[2, 3], d_out=1, k=2, d_block=4)
     encoded = module.cat_module(torch.tensor([[2, 0], [1, 3]]))
     assert encoded.tolist() == [[0, 0, 1, 0, 0], [0, 1, 0, 0, 0]]
+
+
+def test_cpu_dropout_drops_at_rate_p_and_keeps_the_mean():
+    from skensemble.tabm._modules import Dropout
+
+    torch.manual_seed(0)
+    layer = Dropout(0.1)
+    x = torch.ones(200, 32, 64)
+    y = layer(x)
+    kept = (y != 0).float().mean().item()
+    assert abs(kept - 0.9) < 0.005
+    assert abs(y.mean().item() - 1.0) < 0.01
+    assert torch.all((y == 0) | torch.isclose(y, torch.tensor(1 / 0.9), atol=1e-4))
+    layer.eval()
+    assert torch.equal(layer(x), x)
