@@ -1,5 +1,6 @@
 """EnsLossClassifier: a margin classifier trained with random calibrated losses."""
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -332,14 +333,14 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
                 "multi_class='ovo' fits one network per pair of classes; read "
                 "their margins from estimators_."
             )
-        X = validate_data(self, X, reset=False, dtype=np.float32)
-        data = TensorData({"x_num": as_tensor(X, self.device_)})
-        self.net_.batch_size = max(self.batch_size_, EVAL_BATCH_SIZE)
-        try:
-            outputs = self.net_.predict_members(data)
-        finally:
-            self.net_.batch_size = self.batch_size_
-        return outputs.numpy().astype(np.float64)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        # A float64 copy of the network: float32 matrix products change in the
+        # last bits with the number of rows, float64 ones far below any margin.
+        module = copy.deepcopy(self.net_.module_).double().eval()
+        inputs = as_tensor(X, self.device_, torch.float64)
+        with torch.no_grad():
+            outputs = [module(x_num=rows) for rows in inputs.split(EVAL_BATCH_SIZE)]
+        return torch.cat(outputs).cpu().numpy()
 
     def decision_function(self, X):
         """Margins of the ensemble (not probabilities).

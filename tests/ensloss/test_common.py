@@ -4,12 +4,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skensemble.ensloss import EnsLossClassifier
 
-SMALL = dict(hidden_layer_sizes=(16,), learning_rate=1e-2, max_iter=20, random_state=0)
+SMALL = dict(hidden_layer_sizes=(16,), learning_rate=5e-2, max_iter=8, random_state=0)
 
 ESTIMATORS = [
     EnsLossClassifier(**SMALL),
     EnsLossClassifier(multi_class="ovo", loss="hinge", **SMALL),
-    EnsLossClassifier(backbone="tabm", k=4, **SMALL),
+    EnsLossClassifier(backbone="tabm", k=2, **SMALL),
 ]
 
 # Each entry says why scikit-learn's check cannot hold for the estimator.

@@ -139,12 +139,13 @@ def test_autograd_gradient_is_the_drawn_derivative_over_batch_size(n_columns, ba
 
 
 def test_members_draw_independent_derivatives():
-    logits = torch.zeros(50, 4, 1)
+    logits = torch.zeros(50, 4, 1, requires_grad=True)
     y = torch.ones(50, 4, dtype=torch.long)
     criterion = EnsLossSurrogate(1, generator=torch.Generator().manual_seed(0))
     per_member = criterion(logits, y)
     assert per_member.shape == (50, 4)
-    assert not torch.equal(per_member[:, 0], per_member[:, 1])
+    per_member.sum().backward()
+    assert not torch.equal(logits.grad[:, 0], logits.grad[:, 1])
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ def iris():
     )[y]
 
 
-@pytest.mark.parametrize("loss", ["ensloss", "logistic", "hinge", "exponential"])
+@pytest.mark.parametrize("loss", ["ensloss", "hinge"])
 def test_same_seed_same_model_other_seed_other_model(cancer, loss):
     X, y = cancer
     a = EnsLossClassifier(loss=loss, random_state=0, **SMALL).fit(X, y)
@@ -78,7 +78,7 @@ def test_binary_outputs_are_consistent(cancer):
 
 def test_tabm_backbone_gives_each_member_its_own_derivative(cancer):
     X, y = cancer
-    params = {**SMALL, "hidden_layer_sizes": (16, 16)}
+    params = {**SMALL, "hidden_layer_sizes": (16, 16), "learning_rate": 5e-2}
     model = EnsLossClassifier(backbone="tabm", k=4, random_state=0, **params)
     model.fit(X, y)
     margins = model.predict_margins(X)
@@ -109,15 +109,15 @@ def test_multiclass_strategies(iris, multi_class):
 
 
 def test_sample_weight_zero_rows_are_ignored(cancer):
+    # Every row appears twice, once with the wrong label: only the weights tell.
     X, y = cancer
-    X_noisy = np.vstack([X, X[:100]])
-    y_noisy = np.concatenate([y, 1 - y[:100]])
-    weight = np.r_[np.ones(len(X)), np.zeros(100)]
-    weighted = EnsLossClassifier(loss="logistic", random_state=0, **SMALL)
-    weighted.fit(X_noisy, y_noisy, sample_weight=weight)
-    plain = EnsLossClassifier(loss="logistic", random_state=0, **SMALL)
-    plain.fit(X_noisy, y_noisy)
-    assert weighted.score(X, y) > plain.score(X, y)
+    X_twice, y_twice = np.vstack([X, X]), np.concatenate([y, 1 - y])
+    weight = np.r_[np.ones(len(X)), np.zeros(len(X))]
+    weighted = EnsLossClassifier(random_state=0, **SMALL)
+    weighted.fit(X_twice, y_twice, sample_weight=weight)
+    plain = EnsLossClassifier(random_state=0, **SMALL).fit(X_twice, y_twice)
+    assert weighted.score(X, y) > 0.9
+    assert plain.score(X, y) < 0.75
 
 
 def test_inputs_are_not_modified(cancer):
