@@ -19,6 +19,7 @@ Usage::
 import argparse
 import json
 import platform
+import shlex
 import sys
 import time
 from datetime import datetime, timezone
@@ -126,10 +127,10 @@ def run_grid(args, datasets, depths, results_path):
     data = {name: load(name) for name in datasets}
     records, seed_seconds = [], []
     start = time.perf_counter()
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         elapsed = time.perf_counter() - start
         if seed_seconds and elapsed + max(seed_seconds) > args.budget_minutes * 60:
-            print(f"time budget reached after {seed} seeds", flush=True)
+            print(f"time budget reached before seed {seed}", flush=True)
             break
         for name in datasets:
             X_train, y_train, X_test, y_test = split(*data[name], seed, args.max_rows)
@@ -208,17 +209,19 @@ def mean_se(values):
     return values.mean(), se
 
 
-def report(table, curves, args, command, elapsed, curve_spec, stem):
+def report(table, curves, args, commands, elapsed, curve_spec, stem):
     depths = sorted(table.depth.unique())
     lines = [
         "# EnsLoss benchmark: random calibrated losses vs fixed losses",
         "",
-        f"Command: `{command}`",
+        "Commands (run from the repository root, `OMP_NUM_THREADS=1`):",
+        "",
+        *[f"    {command}" for command in commands],
         "",
         f"Machine: {platform.machine()}, 2 CPU cores shared with other jobs, no GPU; "
         f"torch {torch.__version__}, CPU, 1 thread. Date: "
-        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. Wall time "
-        f"{elapsed / 60:.0f} min.",
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. "
+        f"{elapsed / 60:.0f} min of fitting.",
         "",
         "Protocol (paper's tabular setup, `reference/ensloss.md` 3): rows with NaN "
         "dropped, 70/30 split per seed, StandardScaler on numerics and one-hot "
@@ -359,6 +362,20 @@ def main(argv=None):
     parser.add_argument("--curve-dataset", default="credit_g")
     parser.add_argument("--budget-minutes", type=float, default=float("inf"))
     parser.add_argument("--not-run", default="")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="run seeds from here on into a separate CSV (no curves, no report)",
+    )
+    parser.add_argument(
+        "--report-from",
+        nargs="*",
+        help="only write the report from these result CSVs and the saved curves",
+    )
+    parser.add_argument(
+        "--runs", nargs="*", default=[], help="the commands that made the CSVs"
+    )
     args = parser.parse_args(argv)
     if not DATA.exists():
         sys.exit(f"{DATA} is absent: the benchmark reads ../shared/data.")
@@ -372,7 +389,20 @@ def main(argv=None):
         args.curve_dataset = QUICK_DATASETS[0]
     OUT.mkdir(parents=True, exist_ok=True)
     stem = "ensloss_quick" if args.quick else "ensloss"
+    command = "python -m benchmarks.ensloss " + shlex.join(sys.argv[1:])
+    if args.report_from:
+        table = pd.concat([pd.read_csv(path) for path in args.report_from])
+        table = table.drop_duplicates(["dataset", "seed", "depth", "loss"])
+        curves = json.loads((OUT / f"{stem}_curves.json").read_text())
+        curve_spec = f"{args.curve_dataset}, MLP({max(depths)}), seed 0"
+        commands = [*args.runs, command]
+        elapsed = table.fit_seconds.sum()
+        write_report(table, curves, args, commands, elapsed, curve_spec, stem)
+        return
     start = time.perf_counter()
+    if args.first_seed:
+        run_grid(args, datasets, depths, OUT / f"{stem}_results_{args.first_seed}.csv")
+        return
     table = run_grid(args, datasets, depths, OUT / f"{stem}_results.csv")
     curve_depth = max(depths)
     curves = run_curves(args, args.curve_dataset, curve_depth, seed=0)
@@ -383,8 +413,11 @@ def main(argv=None):
         plot_curves(curves, OUT / f"{stem}_curves.png", curve_spec)
     except ImportError:
         print("matplotlib is absent: no plot.")
-    command = "python -m benchmarks.ensloss " + " ".join(sys.argv[1:])
-    text = report(table, curves, args, command, elapsed, curve_spec, stem)
+    write_report(table, curves, args, [command], elapsed, curve_spec, stem)
+
+
+def write_report(table, curves, args, commands, elapsed, curve_spec, stem):
+    text = report(table, curves, args, commands, elapsed, curve_spec, stem)
     (OUT / f"{stem}.md").write_text(text)
     print(text)
 
