@@ -30,6 +30,17 @@ def inverse_boxcox(x, boxcox_lambda):
     -------
     values : torch.Tensor
         Non-negative values (``inf`` where ``lam < 0`` and ``1 + lam x <= 0``).
+
+    See Also
+    --------
+    draw_calibrated_derivatives : Uses it to turn normal draws into slopes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skensemble.ensloss import inverse_boxcox
+    >>> inverse_boxcox(torch.tensor([0.0, 1.0]), 1.0)
+    tensor([1., 2.])
     """
     if boxcox_lambda == 0.0:
         return torch.exp(x)
@@ -122,21 +133,75 @@ class MarginLoss(nn.Module):
 
 
 class LogisticLoss(MarginLoss):
-    """``log(1 + exp(-z))``: binary cross-entropy on the margin."""
+    """Logistic loss ``log(1 + exp(-z))`` per sample and member: ``(b, k)``.
+
+    Parameters
+    ----------
+    n_columns : int
+        Output columns of the network (1 for binary, the number of classes for
+        one-vs-rest); the per-sample loss sums the columns' margin losses.
+
+    See Also
+    --------
+    EnsLossSurrogate : The random-loss criterion these are baselines for.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skensemble.ensloss import LogisticLoss
+    >>> LogisticLoss(1)(torch.zeros(2, 1, 1), torch.tensor([[0], [1]])).shape
+    torch.Size([2, 1])
+    """
 
     def margin_loss(self, margins):
         return F.softplus(-margins)
 
 
 class HingeLoss(MarginLoss):
-    """``max(0, 1 - z)``."""
+    """Hinge loss ``max(0, 1 - z)`` per sample and member: ``(b, k)``.
+
+    Parameters
+    ----------
+    n_columns : int
+        Output columns of the network (1 for binary, the number of classes for
+        one-vs-rest); the per-sample loss sums the columns' margin losses.
+
+    See Also
+    --------
+    EnsLossSurrogate : The random-loss criterion these are baselines for.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skensemble.ensloss import HingeLoss
+    >>> HingeLoss(1)(torch.zeros(2, 1, 1), torch.tensor([[0], [1]])).shape
+    torch.Size([2, 1])
+    """
 
     def margin_loss(self, margins):
         return F.relu(1.0 - margins)
 
 
 class ExponentialLoss(MarginLoss):
-    """``exp(-z)`` (AdaBoost's loss)."""
+    """Exponential loss ``exp(-z)`` per sample and member: ``(b, k)``.
+
+    Parameters
+    ----------
+    n_columns : int
+        Output columns of the network (1 for binary, the number of classes for
+        one-vs-rest); the per-sample loss sums the columns' margin losses.
+
+    See Also
+    --------
+    EnsLossSurrogate : The random-loss criterion these are baselines for.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skensemble.ensloss import ExponentialLoss
+    >>> ExponentialLoss(1)(torch.zeros(2, 1, 1), torch.tensor([[0], [1]])).shape
+    torch.Size([2, 1])
+    """
 
     def margin_loss(self, margins):
         return torch.exp(-margins)

@@ -13,6 +13,21 @@ class BoxCoxLambdaSchedule(Callback):
     epoch ``e`` with ``e % period == 0`` (counting from 0) lambda becomes a
     uniform draw on [-1, 1) from the criterion's own generator. The lambda used
     in each epoch is recorded in the history as ``boxcox_lambda``.
+
+    Parameters
+    ----------
+    period : int
+        Epochs between redraws.
+
+    See Also
+    --------
+    EnsLossSurrogate : The criterion whose ``boxcox_lambda`` is redrawn.
+
+    Examples
+    --------
+    >>> from skensemble.ensloss import BoxCoxLambdaSchedule
+    >>> BoxCoxLambdaSchedule(period=10).period
+    10
     """
 
     def __init__(self, period):
