@@ -374,6 +374,9 @@ def main(argv=None):
         help="only write the report from these result CSVs and the saved curves",
     )
     parser.add_argument(
+        "--curves-only", action="store_true", help="only the per-epoch curves run"
+    )
+    parser.add_argument(
         "--runs", nargs="*", default=[], help="the commands that made the CSVs"
     )
     args = parser.parse_args(argv)
@@ -400,20 +403,28 @@ def main(argv=None):
         write_report(table, curves, args, commands, elapsed, curve_spec, stem)
         return
     start = time.perf_counter()
+    if args.curves_only:
+        save_curves(args, depths, stem)
+        return
     if args.first_seed:
         run_grid(args, datasets, depths, OUT / f"{stem}_results_{args.first_seed}.csv")
         return
     table = run_grid(args, datasets, depths, OUT / f"{stem}_results.csv")
+    curves, curve_spec = save_curves(args, depths, stem)
+    elapsed = time.perf_counter() - start
+    write_report(table, curves, args, [command], elapsed, curve_spec, stem)
+
+
+def save_curves(args, depths, stem):
     curve_depth = max(depths)
     curves = run_curves(args, args.curve_dataset, curve_depth, seed=0)
-    elapsed = time.perf_counter() - start
     curve_spec = f"{args.curve_dataset}, MLP({curve_depth}), seed 0"
     (OUT / f"{stem}_curves.json").write_text(json.dumps(curves))
     try:
         plot_curves(curves, OUT / f"{stem}_curves.png", curve_spec)
     except ImportError:
         print("matplotlib is absent: no plot.")
-    write_report(table, curves, args, [command], elapsed, curve_spec, stem)
+    return curves, curve_spec
 
 
 def write_report(table, curves, args, commands, elapsed, curve_spec, stem):
