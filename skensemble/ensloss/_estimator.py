@@ -6,7 +6,6 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -38,6 +37,7 @@ from ._training import (
     decision_to_labels,
     ensemble_decision,
     margin_accuracy,
+    validation_split,
 )
 
 PAPER_BATCH_SIZE = 128
@@ -189,7 +189,12 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
         return widths
 
     def _fit_network(self, X, y_index, sample_weight, random_state, widths, continuing):
-        train, valid = self._split(X, y_index, sample_weight, random_state)
+        if self.early_stopping:
+            train, valid = validation_split(
+                X, y_index, sample_weight, self.validation_fraction, random_state
+            )
+        else:
+            train, valid = (X, y_index, sample_weight), None
         train_data = self._tensor_data(*train)
         valid_data = None if valid is None else self._tensor_data(*valid)
         seed, loss_seed = draw_seed(random_state), draw_seed(random_state)
@@ -210,25 +215,6 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
         self.loss_curve_, self.validation_scores_, self.n_iter_ = history_arrays(
             self.net_
         )
-
-    def _split(self, X, y_index, sample_weight, random_state):
-        if not self.early_stopping:
-            return (X, y_index, sample_weight), None
-        indices = np.arange(len(X))
-        try:
-            train_idx, val_idx = train_test_split(
-                indices,
-                test_size=self.validation_fraction,
-                random_state=random_state,
-                stratify=y_index,
-            )
-        except ValueError:  # a class too rare to stratify
-            train_idx, val_idx = train_test_split(
-                indices, test_size=self.validation_fraction, random_state=random_state
-            )
-        weight = None if sample_weight is None else sample_weight[train_idx]
-        train = (X[train_idx], y_index[train_idx], weight)
-        return train, (X[val_idx], y_index[val_idx], None)
 
     def _tensor_data(self, X, y_index, sample_weight):
         weight = None
