@@ -1,0 +1,403 @@
+"""EnsLossClassifier: a margin classifier trained with random calibrated losses."""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+from skorch.callbacks import LRScheduler
+from skorch.helper import predefined_split
+
+from .._skorch import EnsembleNet, TensorData, history_arrays, training_callbacks
+from .._torch import (
+    as_tensor,
+    check_device,
+    draw_seed,
+    make_generator,
+    resolve_device,
+    seeded,
+)
+from .._validation import check_single_class
+from ..tabm._modules import TabMModule
+from ._derivatives import CRITERIA
+from ._docs import DOCSTRING
+from ._modules import MarginMLP
+from ._multiclass import fit_one_vs_one, one_vs_one_scores
+from ._training import (
+    BoxCoxLambdaSchedule,
+    decision_to_labels,
+    ensemble_decision,
+    margin_accuracy,
+    validation_split,
+)
+
+PAPER_BATCH_SIZE = 128
+EVAL_BATCH_SIZE = 1024
+
+
+class EnsLossClassifier(ClassifierMixin, BaseEstimator):
+    __doc__ = DOCSTRING
+
+    _parameter_constraints = {
+        "loss": [StrOptions(set(CRITERIA))],
+        "backbone": [StrOptions({"mlp", "tabm"})],
+        "hidden_layer_sizes": ["array-like"],
+        "k": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0.0, 1.0, closed="left")],
+        "boxcox_lambda": [Interval(Real, None, None, closed="neither")],
+        "lambda_redraw_period": [Interval(Integral, 1, None, closed="left"), None],
+        "multi_class": [StrOptions({"ovr", "ovo"})],
+        "optimizer": [StrOptions({"sgd", "adamw"})],
+        "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
+        "momentum": [Interval(Real, 0.0, 1.0, closed="left")],
+        "weight_decay": [Interval(Real, 0.0, None, closed="left")],
+        "lr_schedule": [StrOptions({"cosine", "constant"})],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0.0, 1.0, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "gradient_clipping": [Interval(Real, 0.0, None, closed="neither"), None],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        loss="ensloss",
+        backbone="mlp",
+        hidden_layer_sizes=(1024,),
+        k=32,
+        dropout=0.1,
+        boxcox_lambda=0.0,
+        lambda_redraw_period=None,
+        multi_class="ovr",
+        optimizer="sgd",
+        learning_rate=1e-4,
+        momentum=0.9,
+        weight_decay=5e-6,
+        lr_schedule="cosine",
+        batch_size="auto",
+        max_iter=300,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        gradient_clipping=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.loss = loss
+        self.backbone = backbone
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.k = k
+        self.dropout = dropout
+        self.boxcox_lambda = boxcox_lambda
+        self.lambda_redraw_period = lambda_redraw_period
+        self.multi_class = multi_class
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.gradient_clipping = gradient_clipping
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network with the chosen loss.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric training data (standardise it, e.g. with a
+            :class:`~sklearn.preprocessing.StandardScaler` in a pipeline).
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in every mini-batch's mean loss.
+
+        Returns
+        -------
+        self : EnsLossClassifier
+            The fitted estimator.
+        """
+        check_device(self.device)
+        widths = self._check_widths()
+        continuing = self.warm_start and hasattr(self, "net_")
+        X, y = validate_data(self, X, y, reset=not continuing, dtype=np.float32)
+        check_classification_targets(y)
+        classes, y_index = np.unique(y, return_inverse=True)
+        check_single_class(classes)
+        if continuing and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"warm_start=True needs the classes of the first fit "
+                f"{self.classes_.tolist()}; got {classes.tolist()}."
+            )
+        self.classes_ = classes
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
+        random_state = check_random_state(self.random_state)
+        self.device_ = resolve_device(self.device)
+        if self.multi_class == "ovo" and len(classes) > 2:
+            self.estimators_, self.pairs_ = fit_one_vs_one(
+                self, X, y_index, sample_weight, random_state
+            )
+            self.n_iter_ = max(est.n_iter_ for est in self.estimators_)
+            self.loss_curve_ = None
+            self.validation_scores_ = None
+            return self
+        self._fit_network(X, y_index, sample_weight, random_state, widths, continuing)
+        return self
+
+    def _check_widths(self):
+        widths = [int(w) for w in np.atleast_1d(self.hidden_layer_sizes)]
+        if not widths or min(widths) < 1:
+            raise ValueError(
+                "hidden_layer_sizes must hold at least one positive width; "
+                f"got {self.hidden_layer_sizes!r}."
+            )
+        if self.backbone == "tabm" and len(set(widths)) > 1:
+            raise ValueError(
+                "backbone='tabm' needs equal hidden_layer_sizes (one block width); "
+                f"got {self.hidden_layer_sizes!r}."
+            )
+        return widths
+
+    def _fit_network(self, X, y_index, sample_weight, random_state, widths, continuing):
+        if self.early_stopping:
+            train, valid = validation_split(
+                X, y_index, sample_weight, self.validation_fraction, random_state
+            )
+        else:
+            train, valid = (X, y_index, sample_weight), None
+        train_data = self._tensor_data(*train)
+        valid_data = None if valid is None else self._tensor_data(*valid)
+        seed, loss_seed = draw_seed(random_state), draw_seed(random_state)
+        with seeded(seed, self.device_):
+            if continuing:
+                self.net_.train_split = (
+                    None if valid_data is None else predefined_split(valid_data)
+                )
+                self.net_.generator = make_generator(seed)
+                if hasattr(self.net_.criterion_, "generator"):
+                    self.net_.criterion_.generator = make_generator(loss_seed)
+            else:
+                self.net_ = self._make_net(
+                    train_data, valid_data, seed, loss_seed, widths
+                )
+                self.net_.initialize()
+            self.net_.partial_fit(train_data)
+        self.loss_curve_, self.validation_scores_, self.n_iter_ = history_arrays(
+            self.net_
+        )
+
+    def _tensor_data(self, X, y_index, sample_weight):
+        weight = None
+        if sample_weight is not None:
+            weight = as_tensor(sample_weight, self.device_)
+        return TensorData(
+            {"x_num": as_tensor(X, self.device_)},
+            as_tensor(y_index, self.device_, torch.long),
+            weight,
+        )
+
+    @property
+    def _n_columns(self):
+        return 1 if len(self.classes_) == 2 else len(self.classes_)
+
+    def _make_module(self, widths):
+        if self.backbone == "mlp":
+            return MarginMLP(self.n_features_in_, widths, self._n_columns)
+        return TabMModule(
+            n_num_features=self.n_features_in_,
+            d_out=self._n_columns,
+            k=self.k,
+            n_blocks=len(widths),
+            d_block=widths[0],
+            dropout=self.dropout,
+        )
+
+    def _make_criterion(self, loss_seed):
+        criterion = CRITERIA[self.loss]
+        if self.loss != "ensloss":
+            return criterion(self._n_columns)
+        return criterion(
+            self._n_columns,
+            boxcox_lambda=float(self.boxcox_lambda),
+            generator=make_generator(loss_seed),
+        )
+
+    def _make_net(self, train_data, valid_data, seed, loss_seed, widths):
+        batch_size = self.batch_size
+        if batch_size == "auto":
+            batch_size = PAPER_BATCH_SIZE
+        self.batch_size_ = min(batch_size, len(train_data))
+        k = self.k if self.backbone == "tabm" else 1
+        if self.optimizer == "sgd":
+            optimizer = torch.optim.SGD
+            optimizer_params = {"optimizer__momentum": self.momentum}
+        else:
+            optimizer, optimizer_params = torch.optim.AdamW, {}
+        callbacks = training_callbacks(
+            score_fn=margin_accuracy if self.early_stopping else None,
+            lower_is_better=False,
+            patience=self.n_iter_no_change,
+            gradient_clipping=self.gradient_clipping,
+            verbose=self.verbose,
+            max_epochs=self.max_iter,
+            name=type(self).__name__,
+        )
+        if self.lr_schedule == "cosine":
+            schedule = LRScheduler(
+                policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_iter
+            )
+            callbacks.append(("lr_schedule", schedule))
+        if self.loss == "ensloss" and self.lambda_redraw_period is not None:
+            period = self.lambda_redraw_period
+            callbacks.append(("boxcox_lambda", BoxCoxLambdaSchedule(period)))
+        return EnsembleNet(
+            self._make_module(widths),
+            self._make_criterion(loss_seed),
+            k=k,
+            member_batches=k > 1,
+            generator=make_generator(seed),
+            optimizer=optimizer,
+            lr=self.learning_rate,
+            optimizer__weight_decay=self.weight_decay,
+            max_epochs=self.max_iter,
+            batch_size=self.batch_size_,
+            train_split=None if valid_data is None else predefined_split(valid_data),
+            callbacks=callbacks,
+            device=self.device_,
+            verbose=0,
+            **optimizer_params,
+        )
+
+    # -- predict ----------------------------------------------------------------------
+    def predict_margins(self, X):
+        """Raw margins of every member.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        margins : ndarray of shape (n_samples, k, n_columns)
+            ``k`` is 1 for the MLP backbone; ``n_columns`` is 1 for binary
+            problems (the margin of ``classes_[1]``) and ``n_classes`` for
+            one-vs-rest.
+        """
+        check_is_fitted(self)
+        if hasattr(self, "estimators_"):
+            raise AttributeError(
+                "multi_class='ovo' fits one network per pair of classes; read "
+                "their margins from estimators_."
+            )
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        # A float64 copy of the network: float32 matrix products change in the
+        # last bits with the number of rows, float64 ones far below any margin.
+        module = copy.deepcopy(self.net_.module_).double().eval()
+        inputs = as_tensor(X, self.device_, torch.float64)
+        with torch.no_grad():
+            outputs = [module(x_num=rows) for rows in inputs.split(EVAL_BATCH_SIZE)]
+        return torch.cat(outputs).cpu().numpy()
+
+    def decision_function(self, X):
+        """Margins of the ensemble (not probabilities).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Binary: the margin of ``classes_[1]`` (positive means
+            ``classes_[1]``). One-vs-rest: one margin per class. With several
+            members, the logit of the members' mean sigmoid (one member gives
+            its margin back). One-vs-one: each class's mean pairwise sigmoid.
+        """
+        check_is_fitted(self)
+        if hasattr(self, "estimators_"):
+            X = validate_data(self, X, reset=False, dtype=np.float32)
+            return one_vs_one_scores(self.estimators_, self.pairs_, X)
+        decision = ensemble_decision(self.predict_margins(X))
+        return decision[:, 0] if decision.shape[1] == 1 else decision
+
+    def predict_proba(self, X):
+        """Sigmoid of the margins; NOT calibrated probabilities.
+
+        EnsLoss trains with random losses that are not proper scoring rules, so
+        these numbers rank the classes but are not calibrated probabilities
+        (wrap the estimator in :class:`~sklearn.calibration.CalibratedClassifierCV`
+        if you need them). Binary: ``[1 - s, s]`` with ``s`` the members' mean
+        sigmoid; one-vs-rest: the per-class sigmoids normalised to sum to 1;
+        one-vs-one: the normalised mean pairwise sigmoids.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        decision = self.decision_function(X)
+        if hasattr(self, "estimators_"):
+            return decision / decision.sum(axis=1, keepdims=True)
+        if decision.ndim == 1:
+            positive = 1.0 / (1.0 + np.exp(-decision))
+            return np.column_stack([1.0 - positive, positive])
+        scores = 1.0 / (1.0 + np.exp(-decision))
+        return scores / scores.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Class of every row: the sign of the margin, or the largest margin.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        check_is_fitted(self)
+        decision = self.decision_function(X)
+        if decision.ndim == 1:
+            decision = decision[:, None]
+        return self.classes_[decision_to_labels(decision)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.device != "cpu" and torch.cuda.is_available()
+        return tags

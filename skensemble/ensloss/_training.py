@@ -1,0 +1,88 @@
+"""Training pieces of EnsLossClassifier: the lambda schedule, margins to decisions."""
+
+import numpy as np
+import torch
+from scipy.special import logsumexp
+from sklearn.model_selection import train_test_split
+from skorch.callbacks import Callback
+
+
+class BoxCoxLambdaSchedule(Callback):
+    """Redraw the generator's Box-Cox lambda as ``2U - 1`` every ``period`` epochs.
+
+    The EnsLoss training script's option (``ensLoss_per_epochs``): at every
+    epoch ``e`` with ``e % period == 0`` (counting from 0) lambda becomes a
+    uniform draw on [-1, 1) from the criterion's own generator. The lambda used
+    in each epoch is recorded in the history as ``boxcox_lambda``.
+
+    Parameters
+    ----------
+    period : int
+        Epochs between redraws.
+
+    See Also
+    --------
+    EnsLossSurrogate : The criterion whose ``boxcox_lambda`` is redrawn.
+
+    Examples
+    --------
+    >>> from skensemble.ensloss import BoxCoxLambdaSchedule
+    >>> BoxCoxLambdaSchedule(period=10).period
+    10
+    """
+
+    def __init__(self, period):
+        self.period = period
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = len(net.history) - 1
+        criterion = net.criterion_
+        if epoch % self.period == 0:
+            uniform = torch.rand((), generator=criterion.generator).item()
+            criterion.boxcox_lambda = 2.0 * uniform - 1.0
+        net.history.record("boxcox_lambda", float(criterion.boxcox_lambda))
+
+
+def ensemble_decision(margins):
+    """Logit of the members' mean sigmoid: ``(n, k, c) -> (n, c)`` float64.
+
+    ``log(mean sigmoid(f)) - log(mean sigmoid(-f))`` computed with log-sum-exp,
+    so one member gives back its margin and the sign agrees with the mean
+    probability being above 1/2.
+    """
+    margins = np.asarray(margins, dtype=np.float64)
+    log_positive = -np.logaddexp(0.0, -margins)
+    log_negative = -np.logaddexp(0.0, margins)
+    return logsumexp(log_positive, axis=1) - logsumexp(log_negative, axis=1)
+
+
+def decision_to_labels(decision):
+    """Class indices from ``(n, c)`` decisions: sign for one column, argmax for many."""
+    if decision.shape[1] == 1:
+        return (decision[:, 0] > 0).astype(np.int64)
+    return decision.argmax(axis=1)
+
+
+def margin_accuracy(y_pred, y_true):
+    """Accuracy of the ensemble decision on validation outputs (higher is better)."""
+    labels = decision_to_labels(ensemble_decision(y_pred.numpy()))
+    return float((labels == y_true.numpy()).mean())
+
+
+def validation_split(X, y_index, sample_weight, fraction, random_state):
+    """Stratified train/validation parts ``(X, y, weight)`` for early stopping.
+
+    Falls back to a plain random split when a class is too rare to stratify;
+    validation rows are scored unweighted.
+    """
+    indices = np.arange(len(X))
+    try:
+        train, valid = train_test_split(
+            indices, test_size=fraction, random_state=random_state, stratify=y_index
+        )
+    except ValueError:
+        train, valid = train_test_split(
+            indices, test_size=fraction, random_state=random_state
+        )
+    weight = None if sample_weight is None else sample_weight[train]
+    return (X[train], y_index[train], weight), (X[valid], y_index[valid], None)
