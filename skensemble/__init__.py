@@ -11,6 +11,7 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     "TabMRegressor": "skensemble.tabm",
     "TabMClassifier": "skensemble.tabm",
+    "EnsLossClassifier": "skensemble.ensloss",
     "QuantileAggregator": "skensemble.quantile",
     "MultiQuantileRegressor": "skensemble.quantile",
     "smoother_weights": "skensemble.inspection",

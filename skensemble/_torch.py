@@ -72,5 +72,12 @@ def seeded(seed, device):
 
 
 def as_tensor(array, device, dtype=torch.float32):
-    """A contiguous tensor on ``device`` from a numpy array, copying only if needed."""
-    return torch.as_tensor(np.ascontiguousarray(array), dtype=dtype, device=device)
+    """A contiguous tensor on ``device`` from a numpy array, copying only if needed.
+
+    Read-only arrays (memory maps, arrays shared by joblib) are copied, since
+    torch cannot share memory it may not write.
+    """
+    array = np.ascontiguousarray(array)
+    if not array.flags.writeable:
+        array = array.copy()
+    return torch.as_tensor(array, dtype=dtype, device=device)

@@ -1,6 +1,7 @@
 """Input checks shared by the estimators: one place for the NaN/inf/label rules."""
 
 import numpy as np
+from sklearn.model_selection import train_test_split
 
 
 def reject_infinity(values, name="X", *, why=""):
@@ -16,3 +17,22 @@ def check_single_class(classes):
             "Classifier can't train when only one class is present: "
             f"y contains only {classes[0]!r}."
         )
+
+
+def holdout_split(X, y, sample_weight, fraction, random_state, stratify=None):
+    """Train and validation parts ``(X, y, weight)`` for early stopping.
+
+    Stratified by ``stratify`` when given, falling back to a plain random split
+    when a class is too rare to stratify; validation rows are scored unweighted.
+    """
+    indices = np.arange(len(X))
+    try:
+        train, valid = train_test_split(
+            indices, test_size=fraction, random_state=random_state, stratify=stratify
+        )
+    except ValueError:
+        train, valid = train_test_split(
+            indices, test_size=fraction, random_state=random_state
+        )
+    weight = None if sample_weight is None else sample_weight[train]
+    return (X[train], y[train], weight), (X[valid], y[valid], None)

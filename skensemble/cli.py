@@ -11,6 +11,7 @@ from pathlib import Path
 # One module per pillar, each with run(output_dir, quick) -> DemoSection.
 DEMO_SECTIONS = [
     "skensemble.tabm._demo",
+    "skensemble.ensloss._demo",
     "skensemble.quantile._demo",
     "skensemble.inspection._demo",
 ]

@@ -4,10 +4,14 @@ from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.linear_model import QuantileRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skensemble.ensloss import EnsLossClassifier
 from skensemble.quantile import MultiQuantileRegressor, QuantileAggregator
 from skensemble.tabm import TabMClassifier, TabMRegressor
 
 SMALL_TABM = dict(k=4, d_block=32, n_blocks=2, max_iter=60, random_state=0)
+SMALL_ENSLOSS = dict(
+    hidden_layer_sizes=(16,), learning_rate=5e-2, max_iter=8, random_state=0
+)
 
 
 def _linear_quantile():
@@ -25,6 +29,9 @@ def _boosting_quantile(n_estimators):
 ESTIMATORS = [
     TabMRegressor(**SMALL_TABM),
     TabMClassifier(**SMALL_TABM),
+    EnsLossClassifier(**SMALL_ENSLOSS),
+    EnsLossClassifier(multi_class="ovo", loss="hinge", **SMALL_ENSLOSS),
+    EnsLossClassifier(backbone="tabm", k=2, **SMALL_ENSLOSS),
     MultiQuantileRegressor(_linear_quantile()),
     # check_regressors_train wants R^2 > 0.5 from the median alone.
     MultiQuantileRegressor(_boosting_quantile(20)),
@@ -48,6 +55,9 @@ _MINIBATCH_SGD = (
 EXPECTED_FAILED_CHECKS = {
     "TabMRegressor": {"check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SGD},
     "TabMClassifier": {"check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SGD},
+    "EnsLossClassifier": {
+        "check_sample_weight_equivalence_on_dense_data": _MINIBATCH_SGD
+    },
     "MultiQuantileRegressor": {},
     "QuantileAggregator": {},
 }

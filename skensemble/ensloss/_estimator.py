@@ -26,7 +26,7 @@ from .._torch import (
     resolve_device,
     seeded,
 )
-from .._validation import check_single_class
+from .._validation import check_single_class, holdout_split
 from ..tabm._modules import TabMModule
 from ._derivatives import CRITERIA
 from ._docs import DOCSTRING
@@ -37,7 +37,6 @@ from ._training import (
     decision_to_labels,
     ensemble_decision,
     margin_accuracy,
-    validation_split,
 )
 
 PAPER_BATCH_SIZE = 128
@@ -190,8 +189,13 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_network(self, X, y_index, sample_weight, random_state, widths, continuing):
         if self.early_stopping:
-            train, valid = validation_split(
-                X, y_index, sample_weight, self.validation_fraction, random_state
+            train, valid = holdout_split(
+                X,
+                y_index,
+                sample_weight,
+                self.validation_fraction,
+                random_state,
+                stratify=y_index,
             )
         else:
             train, valid = (X, y_index, sample_weight), None

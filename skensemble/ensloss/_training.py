@@ -3,7 +3,6 @@
 import numpy as np
 import torch
 from scipy.special import logsumexp
-from sklearn.model_selection import train_test_split
 from skorch.callbacks import Callback
 
 
@@ -67,22 +66,3 @@ def margin_accuracy(y_pred, y_true):
     """Accuracy of the ensemble decision on validation outputs (higher is better)."""
     labels = decision_to_labels(ensemble_decision(y_pred.numpy()))
     return float((labels == y_true.numpy()).mean())
-
-
-def validation_split(X, y_index, sample_weight, fraction, random_state):
-    """Stratified train/validation parts ``(X, y, weight)`` for early stopping.
-
-    Falls back to a plain random split when a class is too rare to stratify;
-    validation rows are scored unweighted.
-    """
-    indices = np.arange(len(X))
-    try:
-        train, valid = train_test_split(
-            indices, test_size=fraction, random_state=random_state, stratify=y_index
-        )
-    except ValueError:
-        train, valid = train_test_split(
-            indices, test_size=fraction, random_state=random_state
-        )
-    weight = None if sample_weight is None else sample_weight[train]
-    return (X[train], y_index[train], weight), (X[valid], y_index[valid], None)

@@ -6,7 +6,6 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -30,6 +29,7 @@ from .._torch import (
     resolve_device,
     seeded,
 )
+from .._validation import holdout_split
 from ._embeddings import PeriodicEmbeddings, PiecewiseLinearEmbeddings, compute_bins
 from ._modules import TabMModule
 from ._preprocessing import TabularPreprocessor, detect_categorical
@@ -164,20 +164,9 @@ class BaseTabM(BaseEstimator):
             X_val, y_val = eval_set
             X_val = self._validate_X(X_val, reset=False)
             return (X, y, sample_weight), (X_val, np.asarray(y_val), None)
-        indices = np.arange(len(X))
-        try:
-            train_idx, val_idx = train_test_split(
-                indices,
-                test_size=self.validation_fraction,
-                random_state=random_state,
-                stratify=stratify,
-            )
-        except ValueError:  # a class too rare to stratify
-            train_idx, val_idx = train_test_split(
-                indices, test_size=self.validation_fraction, random_state=random_state
-            )
-        weight = None if sample_weight is None else sample_weight[train_idx]
-        return (X[train_idx], y[train_idx], weight), (X[val_idx], y[val_idx], None)
+        return holdout_split(
+            X, y, sample_weight, self.validation_fraction, random_state, stratify
+        )
 
     # -- model ------------------------------------------------------------------------
     def _n_blocks(self):
