@@ -124,9 +124,9 @@ class PrequentialDisplay:
         display : PrequentialDisplay
             ``self``, with ``ax_``, ``figure_`` and ``lines_`` set.
         """
-        import matplotlib.pyplot as plt
-
         if ax is None:
+            import matplotlib.pyplot as plt
+
             _, ax = plt.subplots(figsize=(8, 4))
         self.lines_ = {}
         for name, result in self.results.items():

@@ -1,6 +1,5 @@
 """DriftMoE: a streaming mixture of Hoeffding-tree experts with a neural router."""
 
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -16,32 +15,15 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._torch import draw_seed, resolve_device, valid_device_string
-from ._experts import (
-    default_expert,
-    fill_class_probabilities,
-    fill_positive_probabilities,
-    fresh_copy,
-)
+from ._experts import default_expert, fresh_copy
+from ._river_face import _RiverClassifierMixin
 from ._router import OnlineStandardizer, Router
+from ._step import _MixtureStepMixin
 
 
-@dataclass
-class _TestStep:
-    """What the test step computed for one instance, reused by its train step."""
-
-    row: np.ndarray
-    router_input: np.ndarray
-    expert_probabilities: np.ndarray
-    top_experts: np.ndarray
-    probabilities: np.ndarray
-
-
-def _softmax(values):
-    exponentials = np.exp(values - values.max())
-    return exponentials / exponentials.sum()
-
-
-class DriftMoEClassifier(ClassifierMixin, BaseEstimator):
+class DriftMoEClassifier(
+    ClassifierMixin, _RiverClassifierMixin, _MixtureStepMixin, BaseEstimator
+):
     """Streaming mixture of incremental experts with a neural router (DriftMoE).
 
     Every instance is first predicted, then learnt (test-then-train). In
@@ -191,9 +173,6 @@ class DriftMoEClassifier(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    # river reads this flag to call ``learn_one(x, y)`` in progressive validation.
-    _supervised = True
-
     def __init__(
         self,
         n_experts=12,
@@ -233,8 +212,6 @@ class DriftMoEClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
-
-    # ----------------------------------------------------------- scikit-learn face
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -350,82 +327,6 @@ class DriftMoEClassifier(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_class = True
         return tags
 
-    # ------------------------------------------------------------------ river face
-
-    def learn_one(self, x, y):
-        """Learn one instance given as a river feature dict.
-
-        In ``mode="data"`` a label never seen before becomes a new class. In
-        ``mode="task"`` the classes must be declared first through
-        ``partial_fit(..., classes=...)`` or ``fit``.
-
-        Parameters
-        ----------
-        x : dict
-            Feature name to value; the keys of the first instance fix the
-            order of the router's input.
-        y : hashable
-            The label.
-        """
-        if not hasattr(self, "router_"):
-            self._validate_params()
-            self.n_features_in_ = len(x)
-            self._initialise(list(x), np.asarray([y]))
-        cached = self._pending_test
-        if y not in self._codes:
-            self._add_class(y)
-        if cached is None or cached[0] is not x:
-            step = self._test(x, self._row_from_dict(x))
-        else:
-            step = cached[1]
-            missing = len(self.classes_) - len(step.probabilities)
-            if missing:
-                step.expert_probabilities = np.pad(
-                    step.expert_probabilities, ((0, 0), (0, missing))
-                )
-        self._pending_test = None
-        self._train(x, step, self._codes[y])
-
-    def predict_proba_one(self, x):
-        """Class probabilities for one river feature dict (``{}`` before learning).
-
-        The computation is kept so that ``learn_one`` on the same dict object
-        reuses it instead of querying the experts again.
-
-        Parameters
-        ----------
-        x : dict
-            Feature name to value.
-
-        Returns
-        -------
-        proba : dict
-            Label to probability.
-        """
-        if not hasattr(self, "router_"):
-            return {}
-        step = self._test(x, self._row_from_dict(x))
-        self._pending_test = (x, step)
-        return dict(zip(self.classes_.tolist(), step.probabilities.tolist()))
-
-    def predict_one(self, x):
-        """The predicted label for one river feature dict (``None`` before learning).
-
-        Parameters
-        ----------
-        x : dict
-            Feature name to value.
-
-        Returns
-        -------
-        label : hashable or None
-            The predicted label.
-        """
-        probabilities = self.predict_proba_one(x)
-        if not probabilities:
-            return None
-        return max(probabilities, key=probabilities.get)
-
     # ------------------------------------------------------------------- internals
 
     def _initialise(self, feature_keys, classes):
@@ -505,115 +406,6 @@ class DriftMoEClassifier(ClassifierMixin, BaseEstimator):
         return np.fromiter(
             (self._codes[label] for label in y.tolist()), np.int64, len(y)
         )
-
-    def _add_class(self, label):
-        if self.mode == "task":
-            raise ValueError(
-                f"learn_one got the unseen label {label!r}; mode='task' needs one "
-                f"expert per class, so declare every class first with "
-                f"partial_fit(X, y, classes=...)."
-            )
-        self._codes[label] = len(self.classes_)
-        self.classes_ = np.asarray([*self.classes_.tolist(), label])
-
-    def _row_from_dict(self, x):
-        return np.fromiter(
-            (x[key] for key in self._feature_keys), np.float64, len(self._feature_keys)
-        )
-
-    def _learn_rows(self, X, codes, predicted_codes=None):
-        report_every = max(1, len(X) // 10)
-        for index, row in enumerate(X):
-            features = dict(zip(self._feature_keys, row.tolist()))
-            step = self._test(features, row)
-            if predicted_codes is not None:
-                predicted_codes[index] = np.argmax(step.probabilities)
-            self._train(features, step, codes[index])
-            if self.verbose > 0 and (index + 1) % report_every == 0:
-                print(
-                    f"[DriftMoE] {index + 1}/{len(X)} instances, "
-                    f"{self.n_router_steps_} router steps, "
-                    f"last router loss {self.router_.last_loss}",
-                    flush=True,
-                )
-
-    def _test(self, x, row):
-        """Predict one instance; nothing is learnt."""
-        router_input = row
-        if self._standardizer is not None:
-            router_input = self._standardizer.transform(row)
-        router_input = router_input.astype(np.float32)
-        scores = self.router_.scores(router_input)
-        n_experts = len(self.experts_)
-        if self.mode == "task":
-            positive = np.empty(n_experts)
-            fill_positive_probabilities(self.experts_, x, positive)
-            votes = 1.0 / (1.0 + np.exp(-scores.astype(np.float64)))
-            if self.task_prediction == "product":
-                votes = votes * positive
-            total = votes.sum()
-            probabilities = (
-                votes / total if total > 0 else np.full(n_experts, 1 / n_experts)
-            )
-            return _TestStep(row, router_input, positive, None, probabilities)
-        expert_probabilities = np.empty((n_experts, len(self.classes_)))
-        fill_class_probabilities(self.experts_, x, expert_probabilities)
-        top_experts = np.argsort(-scores, kind="stable")[: self.top_k]
-        if self.mixing == "hard":
-            probabilities = expert_probabilities[top_experts[0]]
-        else:
-            weights = _softmax(scores[top_experts].astype(np.float64))
-            probabilities = weights @ expert_probabilities[top_experts]
-        total = probabilities.sum()
-        if total > 0:
-            probabilities = probabilities / total
-        else:
-            probabilities = np.full(len(self.classes_), 1 / len(self.classes_))
-        return _TestStep(
-            row, router_input, expert_probabilities, top_experts, probabilities
-        )
-
-    def _train(self, x, step, code):
-        """Learn one instance from the outcome of its test step."""
-        if self.mode == "task":
-            target = np.zeros(len(self.experts_), dtype=np.float32)
-            target[code] = 1.0
-            learners = range(len(self.experts_))
-            labels = [index == code for index in learners]
-            errors = [
-                (p > 0.5) != label
-                for p, label in zip(step.expert_probabilities, labels)
-            ]
-        else:
-            expert_correct = step.expert_probabilities.argmax(axis=1) == code
-            target = expert_correct.astype(np.float32)
-            if not expert_correct.any():
-                target[np.argmax(step.expert_probabilities[:, code])] = 1.0
-                self.n_mask_fallbacks_ += 1
-            learners = step.top_experts
-            labels = [code] * len(learners)
-            errors = [not expert_correct[index] for index in learners]
-        self.router_.record(step.router_input, target)
-        self.n_router_steps_ = self.router_.n_steps
-        for index, label, error in zip(learners, labels, errors):
-            self.experts_[index].learn_one(x, label)
-            self.expert_learn_counts_[index] += 1
-            if self._detectors is not None:
-                self._watch_expert(index, error)
-        if self._standardizer is not None:
-            self._standardizer.update(step.row)
-        self.n_instances_seen_ += 1
-
-    def _watch_expert(self, index, error):
-        detector = self._detectors[index]
-        detector.update(float(error))
-        if detector.drift_detected:
-            self.experts_[index] = fresh_copy(
-                self._expert_template,
-                self._expert_seed + len(self.experts_) + self.n_expert_resets_,
-            )
-            self._detectors[index] = self.drift_detector.clone()
-            self.n_expert_resets_ += 1
 
 
 # River's progressive validation and metrics accept river classifiers only; a
