@@ -133,10 +133,10 @@ def synthetic_stream(name, n_instances, seed):
     return np.asarray(rows, dtype=float), np.asarray(labels), positions
 
 
-def real_stream(name, n_instances):
+def real_stream(name, n_instances, data_dir):
     import pandas as pd
 
-    frame = pd.read_csv(DATA / REAL_STREAMS[name], nrows=n_instances)
+    frame = pd.read_csv(Path(data_dir) / REAL_STREAMS[name], nrows=n_instances)
     return frame.drop(columns="target").to_numpy(float), frame["target"].to_numpy(), []
 
 
@@ -162,7 +162,7 @@ def run(args):
         entry = {"n_instances": None, "drifts": [], "runs": {}}
         for seed in range(args.seeds):
             if name in REAL_STREAMS:
-                X, y, drifts = real_stream(name, args.real_instances)
+                X, y, drifts = real_stream(name, args.real_instances, args.data_dir)
             else:
                 X, y, drifts = synthetic_stream(
                     name, args.synthetic_instances, seed + 1
@@ -347,6 +347,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--streams", nargs="*", default=None)
     parser.add_argument("--models", nargs="*", default=None)
+    parser.add_argument("--data-dir", default=str(DATA), help="shared stream CSVs")
     parser.add_argument("--json", default=None, help="write raw results here")
     parser.add_argument("--output", default=None, help="markdown report path")
     parser.add_argument("--render", default=None, help="only render this JSON")
@@ -354,8 +355,8 @@ def main():
     if args.render:
         results = json.loads(Path(args.render).read_text())
     else:
-        if not DATA.exists():
-            sys.exit(f"shared stream data not found at {DATA}")
+        if not Path(args.data_dir).exists():
+            sys.exit(f"shared stream data not found at {args.data_dir}")
         if args.quick:
             args.synthetic_instances = 500
             args.real_instances = 500
