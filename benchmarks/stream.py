@@ -13,6 +13,7 @@ import datetime
 import json
 import pickle
 import platform
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -156,7 +157,7 @@ def run_one(model, X, y):
 def run(args):
     results = {"config": vars(args).copy(), "streams": {}}
     results["config"]["started"] = datetime.datetime.now(datetime.UTC).isoformat()
-    results["config"]["command"] = " ".join(["python", *sys.argv])
+    results["config"]["command"] = shlex.join(["python", *sys.argv])
     stream_names = args.streams or [*REAL_STREAMS, *SYNTHETIC_STREAMS]
     for name in stream_names:
         entry = {"n_instances": None, "drifts": [], "runs": {}}
@@ -211,25 +212,43 @@ def _ratio(runs, peer_runs, key):
     return f"{ratios.mean():.2f}x ± {ratios.std():.2f}"
 
 
-def render_markdown(results):
-    config = results["config"]
+def merge(results_list):
+    """One report from several runs; a stream met twice keeps both, renamed."""
+    merged = {"configs": [], "streams": {}}
+    for results in results_list:
+        merged["configs"].append(results["config"])
+        for name, entry in results["streams"].items():
+            key = name
+            if key in merged["streams"]:
+                key = f"{name}, first {entry['n_instances']:,}"
+            merged["streams"][key] = entry
+    return merged
+
+
+def render_markdown(merged):
+    commands = "\n".join(
+        f"    {config['command']}    # {config['started']} to "
+        f"{config.get('finished', 'unfinished')}"
+        for config in merged["configs"]
+    )
     lines = [
         "# Benchmark: DriftMoE vs river's stream ensembles",
         "",
-        f"Command: `{config['command']}` (from the repository root, "
-        "`OMP_NUM_THREADS=1`, `nice -n 15`).",
+        "Commands (from the repository root, each with `OMP_NUM_THREADS=1 nice -n 15`, "
+        "run side by side; UTC start and end):",
+        "",
+        commands,
+        "",
         f"Machine: {platform.machine()}, 2 CPU cores shared with other jobs, no GPU "
         f"(router on CPU); Python {platform.python_version()}. "
-        f"Started {config['started']}, "
-        f"finished {config.get('finished', 'unfinished')}.",
-        f"Seeds per stream: {config['seeds']}. Prequential (test-then-train) over "
-        "the whole prefix; accuracy, kappa-M and kappa-T in %; instances/s "
-        "includes the dict conversion of each row, the same for every model; "
-        "memory is the pickled size of the model at the end of the stream.",
+        f"Seeds per stream: {merged['configs'][0]['seeds']}. Prequential "
+        "(test-then-train) over the whole prefix; accuracy, kappa-M and kappa-T in %; "
+        "instances/s includes the dict conversion of each row, the same for every "
+        "model; memory is the pickled size of the model at the end of the stream.",
         "",
     ]
     summary = []
-    for name, entry in results["streams"].items():
+    for name, entry in merged["streams"].items():
         runs = entry["runs"]
         lines += [
             f"## {name} ({entry['n_instances']:,} instances)",
@@ -292,7 +311,7 @@ def render_markdown(results):
         "|---|---|---|---|---|",
     ]
     for name, paper in PAPER.items():
-        runs = results["streams"].get(name, {}).get("runs", {})
+        runs = merged["streams"].get(name, {}).get("runs", {})
         if FAITHFUL_DATA not in runs:
             continue
         task = _fmt(runs[FAITHFUL_TASK], "accuracy") if FAITHFUL_TASK in runs else "-"
@@ -350,10 +369,12 @@ def main():
     parser.add_argument("--data-dir", default=str(DATA), help="shared stream CSVs")
     parser.add_argument("--json", default=None, help="write raw results here")
     parser.add_argument("--output", default=None, help="markdown report path")
-    parser.add_argument("--render", default=None, help="only render this JSON")
+    parser.add_argument(
+        "--render", nargs="+", default=None, help="only render these JSON files"
+    )
     args = parser.parse_args()
     if args.render:
-        results = json.loads(Path(args.render).read_text())
+        results = merge([json.loads(Path(path).read_text()) for path in args.render])
     else:
         if not Path(args.data_dir).exists():
             sys.exit(f"shared stream data not found at {args.data_dir}")
@@ -361,7 +382,7 @@ def main():
             args.synthetic_instances = 500
             args.real_instances = 500
             args.streams = args.streams or QUICK_STREAMS
-        results = run(args)
+        results = merge([run(args)])
     if args.quick and not args.output:
         return
     output = Path(args.output or ROOT / "docs" / "benchmarks" / "stream.md")
