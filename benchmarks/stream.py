@@ -193,6 +193,71 @@ def run(args):
     return results
 
 
+def run_speed(args):
+    """Throughput only: DriftMoE and ARF alternated on the same prefix, repeated.
+
+    Alternating the models in one process exposes them to the same machine
+    load, so the ratio is meaningful on a shared machine; a short DriftMoE run
+    first pays torch's one-off initialisation outside the timings.
+    """
+    results = {"config": vars(args).copy(), "streams": {}, "speed": {}}
+    results["config"]["started"] = datetime.datetime.now(datetime.UTC).isoformat()
+    results["config"]["command"] = shlex.join(["python", *sys.argv])
+    for name in args.streams or QUICK_STREAMS:
+        if name in REAL_STREAMS:
+            X, y, _ = real_stream(name, args.real_instances, args.data_dir)
+        else:
+            X, y, _ = synthetic_stream(name, args.synthetic_instances, 1)
+        prequential_score(DriftMoEClassifier(random_state=0), X[:300], y[:300])
+        timings = {"n_instances": len(y), "runs": {}}
+        for repeat in range(args.speed_repeats):
+            models = make_models(repeat)
+            for model_name in (FAITHFUL_DATA, BEST_DATA, ARF):
+                outcome = run_one(models[model_name], X, y)
+                timings["runs"].setdefault(model_name, []).append(
+                    outcome["instances_per_second"]
+                )
+                print(
+                    f"{name:12s} repeat {repeat} {model_name:26s} "
+                    f"{outcome['instances_per_second']:8.0f} inst/s",
+                    flush=True,
+                )
+            results["speed"][name] = timings
+            if args.json:
+                Path(args.json).write_text(json.dumps(results))
+    results["config"]["finished"] = datetime.datetime.now(datetime.UTC).isoformat()
+    if args.json:
+        Path(args.json).write_text(json.dumps(results))
+    return results
+
+
+def render_speed(speed):
+    lines = [
+        "## Throughput, alternated in one process",
+        "",
+        "Each repeat runs the three models one after the other on the same prefix "
+        "(fresh models, seed = repeat), after a warm-up; ratio = ours / ARF per "
+        "repeat, mean ± std over repeats.",
+        "",
+        "| stream | instances | DriftMoE-Data (paper) inst/s | DriftMoE-Data (options) "
+        "inst/s | ARF inst/s | paper / ARF | options / ARF |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, timings in speed.items():
+        runs = {model: np.array(values) for model, values in timings["runs"].items()}
+        arf = runs[ARF]
+        count = len(arf)
+        ratios = [runs[model][:count] / arf for model in (FAITHFUL_DATA, BEST_DATA)]
+        lines.append(
+            f"| {name} | {timings['n_instances']:,} | {runs[FAITHFUL_DATA].mean():.0f} "
+            f"| {runs[BEST_DATA].mean():.0f} | {arf.mean():.0f} | "
+            f"{ratios[0].mean():.2f}x ± {ratios[0].std():.2f} | "
+            f"{ratios[1].mean():.2f}x ± {ratios[1].std():.2f} |"
+        )
+    lines.append("")
+    return lines
+
+
 def _mean_std(runs, key):
     values = np.array([run[key] for run in runs])
     return values.mean(), values.std()
@@ -214,9 +279,10 @@ def _ratio(runs, peer_runs, key):
 
 def merge(results_list):
     """One report from several runs; a stream met twice keeps both, renamed."""
-    merged = {"configs": [], "streams": {}}
+    merged = {"configs": [], "streams": {}, "speed": {}}
     for results in results_list:
         merged["configs"].append(results["config"])
+        merged["speed"].update(results.get("speed", {}))
         for name, entry in results["streams"].items():
             key = name
             if key in merged["streams"]:
@@ -320,6 +386,8 @@ def render_markdown(merged):
             f"{paper['MoE-Data']:.2f} | {task} | {paper['MoE-Task']:.2f} |"
         )
     lines.append("")
+    if merged["speed"]:
+        lines += render_speed(merged["speed"])
     return "\n".join(lines)
 
 
@@ -334,6 +402,8 @@ def plot_curves(results, path):
     from sklearn.utils import Bunch
 
     names = list(results["streams"])
+    if not names:
+        return None
     columns = 2
     rows = (len(names) + columns - 1) // columns
     figure, axes = plt.subplots(rows, columns, figsize=(12, 3.2 * rows), squeeze=False)
@@ -367,6 +437,12 @@ def main():
     parser.add_argument("--streams", nargs="*", default=None)
     parser.add_argument("--models", nargs="*", default=None)
     parser.add_argument("--data-dir", default=str(DATA), help="shared stream CSVs")
+    parser.add_argument(
+        "--speed-repeats",
+        type=int,
+        default=0,
+        help="only time DriftMoE against ARF, alternated, this many times",
+    )
     parser.add_argument("--json", default=None, help="write raw results here")
     parser.add_argument("--output", default=None, help="markdown report path")
     parser.add_argument(
@@ -382,7 +458,7 @@ def main():
             args.synthetic_instances = 500
             args.real_instances = 500
             args.streams = args.streams or QUICK_STREAMS
-        results = merge([run(args)])
+        results = merge([run_speed(args) if args.speed_repeats else run(args)])
     if args.quick and not args.output:
         return
     output = Path(args.output or ROOT / "docs" / "benchmarks" / "stream.md")
