@@ -33,6 +33,8 @@ REAL_STREAMS = {
     "Outdoor": "outdoor_objects_stream.csv.gz",
     "Spam": "spam_corpus_stream.csv.gz",
 }
+# The SEA file's concept changes every 12,500 rows (see ../shared/data/README.md).
+KNOWN_DRIFTS = {"SEA (file)": [12_500, 25_000, 37_500]}
 SYNTHETIC_STREAMS = ["LEDa", "LEDg", "SEAa", "SEAg", "RBFm", "RBFf"]
 # The low-dimensional streams: river's SRP and LevBag take minutes for a few
 # hundred instances of the 499-feature spam stream or the 40-class outdoor one.
@@ -138,7 +140,12 @@ def real_stream(name, n_instances, data_dir):
     import pandas as pd
 
     frame = pd.read_csv(Path(data_dir) / REAL_STREAMS[name], nrows=n_instances)
-    return frame.drop(columns="target").to_numpy(float), frame["target"].to_numpy(), []
+    drifts = [p for p in KNOWN_DRIFTS.get(name, []) if p < len(frame)]
+    return (
+        frame.drop(columns="target").to_numpy(float),
+        frame["target"].to_numpy(),
+        drifts,
+    )
 
 
 def run_one(model, X, y):
@@ -419,7 +426,10 @@ def plot_curves(results, path):
             for model, runs in entry["runs"].items()
             if model in shown
         }
-        PrequentialDisplay.from_results(curves, drift_positions=entry["drifts"], ax=ax)
+        drifts = entry["drifts"] or [
+            p for p in KNOWN_DRIFTS.get(name, []) if p < entry["n_instances"]
+        ]
+        PrequentialDisplay.from_results(curves, drift_positions=drifts, ax=ax)
         ax.set_title(name)
     for ax in axes.ravel()[len(names) :]:
         ax.set_visible(False)
