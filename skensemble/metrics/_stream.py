@@ -69,8 +69,8 @@ def kappa_m_score(y_true, y_pred):
 
     References
     ----------
-    .. [1] A. Bifet, G. de Francisci Morales, J. Read, G. Holmes and
-       B. Pfahringer, "Efficient online evaluation of big data stream
+    .. [1] A. Bifet, G. de Francisci Morales, J. Read, G. Holmes
+       and B. Pfahringer, "Efficient online evaluation of big data stream
        classifiers", KDD 2015.
 
     Examples

@@ -134,9 +134,9 @@ class DriftMoEClassifier(
 
     References
     ----------
-    .. [1] M. Aspis, S. A. Cajas Ordoñez, A. L. Suárez-Cetrulo and
-       R. Simón Carbajo, "DriftMoE: A Mixture of Experts Approach to Handle
-       Concept Drifts", arXiv:2507.18464, 2025.
+    .. [1] M. Aspis, S. A. Cajas Ordoñez, A. L. Suárez-Cetrulo
+       and R. Simón Carbajo, "DriftMoE: A Mixture of Experts Approach to
+       Handle Concept Drifts", arXiv:2507.18464, 2025.
 
     Examples
     --------
