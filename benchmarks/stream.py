@@ -293,7 +293,7 @@ def merge(results_list):
         for name, entry in results["streams"].items():
             key = name
             if key in merged["streams"]:
-                key = f"{name}, first {entry['n_instances']:,}"
+                key = f"{name}, {entry['n_instances']:,} instances"
             merged["streams"][key] = entry
     return merged
 
@@ -324,7 +324,9 @@ def render_markdown(merged):
     for name, entry in merged["streams"].items():
         runs = entry["runs"]
         lines += [
-            f"## {name} ({entry['n_instances']:,} instances)",
+            f"## {name}"
+            if name.endswith(" instances")
+            else f"## {name} ({entry['n_instances']:,} instances)",
             "",
             "| model | accuracy | kappa-M | kappa-T | instances/s | vs ARF speed "
             "| memory (MB) |",
