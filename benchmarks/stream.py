@@ -10,6 +10,7 @@ Every model of a stream sees the same instances in the same run.
 
 import argparse
 import datetime
+import itertools
 import json
 import pickle
 import platform
@@ -84,8 +85,22 @@ def make_models(seed):
     }
 
 
+def _switching(concepts, positions):
+    """Abrupt drift as a hard switch from one concept to the next at each position."""
+    bounds = [0, *positions]
+    for concept, start, stop in zip(concepts, bounds, [*positions, None]):
+        yield from (concept.take(stop - start) if stop is not None else concept)
+
+
 def _drifting(concepts, positions, width, seed):
-    """Left-nested concept drift stream (as MOA's and the paper's DriftStream)."""
+    """Left-nested concept drift stream (as MOA's and the paper's DriftStream).
+
+    river's ConceptDriftStream evaluates ``exp(4 * (position - t) / width)``,
+    which overflows once an instance lies more than about 177 widths before a
+    drift; such abrupt streams are built as hard switches instead.
+    """
+    if max(positions) > 170 * width:
+        return _switching(concepts, positions)
     stream = concepts[0]
     for concept, position in zip(concepts[1:], positions):
         stream = synth.ConceptDriftStream(
@@ -130,7 +145,7 @@ def synthetic_stream(name, n_instances, seed):
         )
         positions = []
     rows, labels = [], []
-    for x, y in stream.take(n_instances):
+    for x, y in itertools.islice(stream, n_instances):
         rows.append([x[key] for key in sorted(x)])
         labels.append(int(y))
     return np.asarray(rows, dtype=float), np.asarray(labels), positions
