@@ -176,10 +176,27 @@ def run_one(model, X, y):
     }
 
 
+def _now():
+    return datetime.datetime.now(datetime.UTC).isoformat()
+
+
+def _new_results(args):
+    config = {**vars(args), "started": _now()}
+    config["command"] = shlex.join(["python", *sys.argv])
+    return {"config": config, "streams": {}, "speed": {}}
+
+
+def _save(results, args, finished=False):
+    """Write the results so far, so that an interrupted run keeps them."""
+    if finished:
+        results["config"]["finished"] = _now()
+    if args.json:
+        Path(args.json).write_text(json.dumps(results))
+    return results
+
+
 def run(args):
-    results = {"config": vars(args).copy(), "streams": {}}
-    results["config"]["started"] = datetime.datetime.now(datetime.UTC).isoformat()
-    results["config"]["command"] = shlex.join(["python", *sys.argv])
+    results = _new_results(args)
     stream_names = args.streams or [*REAL_STREAMS, *SYNTHETIC_STREAMS]
     for name in stream_names:
         entry = {"n_instances": None, "drifts": [], "runs": {}}
@@ -207,12 +224,8 @@ def run(args):
                     flush=True,
                 )
                 results["streams"][name] = entry
-                if args.json:
-                    Path(args.json).write_text(json.dumps(results))
-    results["config"]["finished"] = datetime.datetime.now(datetime.UTC).isoformat()
-    if args.json:
-        Path(args.json).write_text(json.dumps(results))
-    return results
+                _save(results, args)
+    return _save(results, args, finished=True)
 
 
 def run_speed(args):
@@ -222,9 +235,7 @@ def run_speed(args):
     load, so the ratio is meaningful on a shared machine; a short DriftMoE run
     first pays torch's one-off initialisation outside the timings.
     """
-    results = {"config": vars(args).copy(), "streams": {}, "speed": {}}
-    results["config"]["started"] = datetime.datetime.now(datetime.UTC).isoformat()
-    results["config"]["command"] = shlex.join(["python", *sys.argv])
+    results = _new_results(args)
     for name in args.streams or QUICK_STREAMS:
         if name in REAL_STREAMS:
             X, y, _ = real_stream(name, args.real_instances, args.data_dir)
@@ -245,12 +256,8 @@ def run_speed(args):
                     flush=True,
                 )
             results["speed"][name] = timings
-            if args.json:
-                Path(args.json).write_text(json.dumps(results))
-    results["config"]["finished"] = datetime.datetime.now(datetime.UTC).isoformat()
-    if args.json:
-        Path(args.json).write_text(json.dumps(results))
-    return results
+            _save(results, args)
+    return _save(results, args, finished=True)
 
 
 def render_speed(speed):
