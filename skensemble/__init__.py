@@ -14,6 +14,7 @@ _LAZY = {
     "EnsLossClassifier": "skensemble.ensloss",
     "QuantileAggregator": "skensemble.quantile",
     "MultiQuantileRegressor": "skensemble.quantile",
+    "DriftMoEClassifier": "skensemble.stream",
     "smoother_weights": "skensemble.inspection",
     "effective_parameters": "skensemble.inspection",
     "effective_sample_size": "skensemble.inspection",

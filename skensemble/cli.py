@@ -13,6 +13,7 @@ DEMO_SECTIONS = [
     "skensemble.tabm._demo",
     "skensemble.ensloss._demo",
     "skensemble.quantile._demo",
+    "skensemble.stream._demo",
     "skensemble.inspection._demo",
 ]
 

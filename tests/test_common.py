@@ -6,6 +6,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skensemble.ensloss import EnsLossClassifier
 from skensemble.quantile import MultiQuantileRegressor, QuantileAggregator
+from skensemble.stream import DriftMoEClassifier
 from skensemble.tabm import TabMClassifier, TabMRegressor
 
 SMALL_TABM = dict(k=4, d_block=32, n_blocks=2, max_iter=60, random_state=0)
@@ -45,6 +46,10 @@ ESTIMATORS = [
     QuantileAggregator(
         [("linear", _linear_quantile())], cv=2, max_iter=5, conformal="split"
     ),
+    DriftMoEClassifier(n_experts=4, top_k=2, router_hidden=(16,), device="cpu"),
+    DriftMoEClassifier(
+        mode="task", task_prediction="product", router_hidden=(16,), device="cpu"
+    ),
 ]
 
 # Each entry says why scikit-learn's check cannot hold for the estimator.
@@ -60,6 +65,7 @@ EXPECTED_FAILED_CHECKS = {
     },
     "MultiQuantileRegressor": {},
     "QuantileAggregator": {},
+    "DriftMoEClassifier": {},
 }
 
 

@@ -1,4 +1,4 @@
-"""Metrics for probabilistic regression: quantiles and prediction intervals."""
+"""Metrics for probabilistic regression (quantiles, intervals) and for streams."""
 
 from skensemble.metrics._quantile import (
     crps_from_quantiles,
@@ -8,11 +8,14 @@ from skensemble.metrics._quantile import (
     quantile_calibration_error,
     weighted_interval_score,
 )
+from skensemble.metrics._stream import kappa_m_score, kappa_t_score
 
 __all__ = [
     "crps_from_quantiles",
     "interval_coverage",
     "interval_width",
+    "kappa_m_score",
+    "kappa_t_score",
     "pinball_loss",
     "quantile_calibration_error",
     "weighted_interval_score",

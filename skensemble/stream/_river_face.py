@@ -1,0 +1,99 @@
+"""river's face of DriftMoE: ``learn_one`` / ``predict_one`` on feature dicts."""
+
+import numpy as np
+
+
+class _RiverClassifierMixin:
+    """river's classifier methods over the shared per-instance step."""
+
+    # river reads this flag to call ``learn_one(x, y)`` in progressive validation.
+    _supervised = True
+
+    def learn_one(self, x, y):
+        """Learn one instance given as a river feature dict.
+
+        In ``mode="data"`` a label never seen before becomes a new class. In
+        ``mode="task"`` the classes must be declared first through
+        ``partial_fit(..., classes=...)`` or ``fit``.
+
+        Parameters
+        ----------
+        x : dict
+            Feature name to value; the keys of the first instance fix the
+            order of the router's input.
+        y : hashable
+            The label.
+        """
+        if not hasattr(self, "router_"):
+            self._validate_params()
+            self.n_features_in_ = len(x)
+            self._initialise(list(x), np.asarray([y]))
+        cached = self._pending_test
+        if y not in self._codes:
+            self._add_class(y)
+        if cached is None or cached[0] is not x:
+            step = self._test(x, self._row_from_dict(x))
+        else:
+            step = cached[1]
+            missing = len(self.classes_) - len(step.probabilities)
+            if missing:
+                step.expert_probabilities = np.pad(
+                    step.expert_probabilities, ((0, 0), (0, missing))
+                )
+        self._pending_test = None
+        self._train(x, step, self._codes[y])
+
+    def predict_proba_one(self, x):
+        """Class probabilities for one river feature dict (``{}`` before learning).
+
+        The computation is kept so that ``learn_one`` on the same dict object
+        reuses it instead of querying the experts again.
+
+        Parameters
+        ----------
+        x : dict
+            Feature name to value.
+
+        Returns
+        -------
+        proba : dict
+            Label to probability.
+        """
+        if not hasattr(self, "router_"):
+            return {}
+        step = self._test(x, self._row_from_dict(x))
+        self._pending_test = (x, step)
+        return dict(zip(self.classes_.tolist(), step.probabilities.tolist()))
+
+    def predict_one(self, x):
+        """The predicted label for one river feature dict (``None`` before learning).
+
+        Parameters
+        ----------
+        x : dict
+            Feature name to value.
+
+        Returns
+        -------
+        label : hashable or None
+            The predicted label.
+        """
+        probabilities = self.predict_proba_one(x)
+        if not probabilities:
+            return None
+        return max(probabilities, key=probabilities.get)
+
+    def _add_class(self, label):
+        if self.mode == "task":
+            raise ValueError(
+                f"learn_one got the unseen label {label!r}; mode='task' needs one "
+                f"expert per class, so declare every class first with "
+                f"partial_fit(X, y, classes=...)."
+            )
+        self._codes[label] = len(self.classes_)
+        self.classes_ = np.asarray([*self.classes_.tolist(), label])
+
+    def _row_from_dict(self, x):
+        return np.fromiter(
+            (x[key] for key in self._feature_keys), np.float64, len(self._feature_keys)
+        )

@@ -1,0 +1,121 @@
+"""The per-instance DriftMoE step: test (predict) and train, shared by both faces."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._experts import fill_class_probabilities, fill_positive_probabilities, fresh_copy
+
+
+@dataclass
+class _TestStep:
+    """What the test step computed for one instance, reused by its train step."""
+
+    row: np.ndarray
+    router_input: np.ndarray
+    expert_probabilities: np.ndarray
+    top_experts: np.ndarray
+    probabilities: np.ndarray
+
+
+def _softmax(values):
+    exponentials = np.exp(values - values.max())
+    return exponentials / exponentials.sum()
+
+
+class _MixtureStepMixin:
+    """Test-then-train on one instance; ``DriftMoEClassifier`` holds the state."""
+
+    def _learn_rows(self, X, codes, predicted_codes=None):
+        report_every = max(1, len(X) // 10)
+        for index, row in enumerate(X):
+            features = dict(zip(self._feature_keys, row.tolist()))
+            step = self._test(features, row)
+            if predicted_codes is not None:
+                predicted_codes[index] = np.argmax(step.probabilities)
+            self._train(features, step, codes[index])
+            if self.verbose > 0 and (index + 1) % report_every == 0:
+                print(
+                    f"[DriftMoE] {index + 1}/{len(X)} instances, "
+                    f"{self.n_router_steps_} router steps, "
+                    f"last router loss {self.router_.last_loss}",
+                    flush=True,
+                )
+
+    def _test(self, x, row):
+        """Predict one instance; nothing is learnt."""
+        router_input = row
+        if self._standardizer is not None:
+            router_input = self._standardizer.transform(row)
+        router_input = router_input.astype(np.float32)
+        scores = self.router_.scores(router_input)
+        n_experts = len(self.experts_)
+        if self.mode == "task":
+            positive = np.empty(n_experts)
+            fill_positive_probabilities(self.experts_, x, positive)
+            votes = 1.0 / (1.0 + np.exp(-scores.astype(np.float64)))
+            if self.task_prediction == "product":
+                votes = votes * positive
+            total = votes.sum()
+            probabilities = (
+                votes / total if total > 0 else np.full(n_experts, 1 / n_experts)
+            )
+            return _TestStep(row, router_input, positive, None, probabilities)
+        expert_probabilities = np.empty((n_experts, len(self.classes_)))
+        fill_class_probabilities(self.experts_, x, expert_probabilities)
+        top_experts = np.argsort(-scores, kind="stable")[: self.top_k]
+        if self.mixing == "hard":
+            probabilities = expert_probabilities[top_experts[0]]
+        else:
+            weights = _softmax(scores[top_experts].astype(np.float64))
+            probabilities = weights @ expert_probabilities[top_experts]
+        total = probabilities.sum()
+        if total > 0:
+            probabilities = probabilities / total
+        else:
+            probabilities = np.full(len(self.classes_), 1 / len(self.classes_))
+        return _TestStep(
+            row, router_input, expert_probabilities, top_experts, probabilities
+        )
+
+    def _train(self, x, step, code):
+        """Learn one instance from the outcome of its test step."""
+        if self.mode == "task":
+            target = np.zeros(len(self.experts_), dtype=np.float32)
+            target[code] = 1.0
+            learners = range(len(self.experts_))
+            labels = [index == code for index in learners]
+            errors = [
+                (p > 0.5) != label
+                for p, label in zip(step.expert_probabilities, labels)
+            ]
+        else:
+            expert_correct = step.expert_probabilities.argmax(axis=1) == code
+            target = expert_correct.astype(np.float32)
+            if not expert_correct.any():
+                target[np.argmax(step.expert_probabilities[:, code])] = 1.0
+                self.n_mask_fallbacks_ += 1
+            learners = step.top_experts
+            labels = [code] * len(learners)
+            errors = [not expert_correct[index] for index in learners]
+        self.router_.record(step.router_input, target)
+        self.n_router_steps_ = self.router_.n_steps
+        for index, label, error in zip(learners, labels, errors):
+            self.experts_[index].learn_one(x, label)
+            self.expert_learn_counts_[index] += 1
+            if self._detectors is not None:
+                self._watch_expert(index, error)
+        if self._standardizer is not None:
+            self._standardizer.update(step.row)
+        self.n_instances_seen_ += 1
+
+    def _watch_expert(self, index, error):
+        detector = self._detectors[index]
+        detector.update(float(error))
+        if detector.drift_detected:
+            self.experts_[index] = fresh_copy(
+                self._expert_template,
+                self._expert_seed + len(self.experts_) + self.n_expert_resets_,
+            )
+            self._detectors[index] = self.drift_detector.clone()
+            self.n_expert_resets_ += 1
