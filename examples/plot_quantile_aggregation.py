@@ -1,6 +1,6 @@
 """
 Combining quantile regressors: aggregation, non-crossing and conformal intervals
-===============================================================================
+================================================================================
 
 Two quantile models that are each good somewhere: a linear quantile regression
 and gradient boosting with the quantile loss. :class:`~skensemble.quantile.

@@ -484,7 +484,7 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
 
         Returns
         -------
-        weights : ndarray of shape (n_samples, *weights_.shape)
+        weights : ndarray of shape ``(n_samples, *weights_.shape)``
             The softmax weights used for each row (identical rows for global
             weights).
         """
