@@ -34,3 +34,15 @@ def timed_fit(estimator, X, y, **fit_params):
     start = time.perf_counter()
     estimator.fit(X, y, **fit_params)
     return estimator, time.perf_counter() - start
+
+
+def offscreen_pyplot():
+    """``matplotlib.pyplot`` on the file-only Agg backend; None without matplotlib."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt

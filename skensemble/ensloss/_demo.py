@@ -7,7 +7,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from .._demo import DemoRow, DemoSection, timed_fit
+from .._demo import DemoRow, DemoSection, offscreen_pyplot, timed_fit
 from ._estimator import EnsLossClassifier
 
 
@@ -61,12 +61,8 @@ def run(output_dir, quick=False):
 
 
 def _plot_margins(models, X, y, output_dir):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = offscreen_pyplot()
+    if plt is None:
         return None
     fig, ax = plt.subplots(figsize=(6, 3.5))
     signs = np.where(y == 1, 1.0, -1.0)

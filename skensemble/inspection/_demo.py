@@ -1,12 +1,11 @@
 """Demo section: how much a forest smooths on training versus new inputs."""
 
-import importlib.util
 from pathlib import Path
 
 from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
 from sklearn.metrics import r2_score
 
-from skensemble._demo import DemoRow, DemoSection, timed_fit
+from skensemble._demo import DemoRow, DemoSection, offscreen_pyplot, timed_fit
 
 from ._display import SmootherDisplay
 from ._effective import effective_parameters
@@ -50,12 +49,8 @@ def run(output_dir, quick=False):
                 note=f"p_train={p_train:.0f} of n={n_samples}, test R2={r2:.3f}",
             )
         )
-    if importlib.util.find_spec("matplotlib") is not None:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
+    plt = offscreen_pyplot()
+    if plt is not None:
         forest = models[f"random forest ({n_trees} trees, max_features=0.4)"]
         display = SmootherDisplay.from_estimator(
             forest, X_train, X_test, n_points=6 if quick else 10

@@ -6,7 +6,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import QuantileRegressor
 from sklearn.model_selection import train_test_split
 
-from skensemble._demo import DemoRow, DemoSection, timed_fit
+from skensemble._demo import DemoRow, DemoSection, offscreen_pyplot, timed_fit
 from skensemble.metrics import (
     interval_coverage,
     interval_width,
@@ -75,12 +75,8 @@ def run(output_dir, quick=False):
             y_train,
         )
         section.rows.append(_row(name, aggregator, seconds, X_test, y_test))
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = offscreen_pyplot()
+    if plt is None:
         return section
     from skensemble.quantile._display import (
         QuantileCalibrationDisplay,

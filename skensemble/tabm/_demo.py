@@ -13,7 +13,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .._demo import DemoRow, DemoSection, timed_fit
+from .._demo import DemoRow, DemoSection, offscreen_pyplot, timed_fit
 from ._classifier import TabMClassifier
 from ._regressor import TabMRegressor
 
@@ -79,12 +79,8 @@ def run(output_dir, quick=False):
 
 
 def _plot_members(model, X_test, y_test, output_dir):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = offscreen_pyplot()
+    if plt is None:
         return None
     members = model.predict_members(X_test)
     order = np.argsort(y_test)[:40]
