@@ -5,6 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -378,9 +379,9 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
         if hasattr(self, "estimators_"):
             return decision / decision.sum(axis=1, keepdims=True)
         if decision.ndim == 1:
-            positive = 1.0 / (1.0 + np.exp(-decision))
+            positive = expit(decision)
             return np.column_stack([1.0 - positive, positive])
-        scores = 1.0 / (1.0 + np.exp(-decision))
+        scores = expit(decision)
         return scores / scores.sum(axis=1, keepdims=True)
 
     def predict(self, X):
