@@ -9,6 +9,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skensemble._quantile_levels import (
+    check_quantile_grid,
+    symmetric_pairs,
+)
 from skensemble._torch import resolve_device, valid_device_string
 from skensemble.quantile._conformal import (
     apply_split_offsets,
@@ -20,10 +24,6 @@ from skensemble.quantile._conformal import (
 )
 from skensemble.quantile._crossfit import as_multi_quantile, crossfit, fit_full
 from skensemble.quantile._crossfit import predict_grid as base_grid
-from skensemble.quantile._levels import (
-    check_quantile_grid,
-    symmetric_pairs,
-)
 from skensemble.quantile._noncrossing import apply_noncrossing, widen_from_median
 from skensemble.quantile._predict import QuantilePredictionMixin
 from skensemble.quantile._weights import fit_head, head_weights, predict_head

@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from skensemble._quantile_levels import check_quantile_grid, interval_levels
 from skensemble.metrics import quantile_calibration_error
-from skensemble.quantile._levels import check_quantile_grid, interval_levels
 
 
 def _axes(ax):

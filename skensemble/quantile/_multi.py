@@ -6,7 +6,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import validate_data
 
-from skensemble.quantile._levels import (
+from skensemble._quantile_levels import (
     check_quantile_grid,
 )
 from skensemble.quantile._noncrossing import apply_noncrossing

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skensemble.quantile._levels import (
+from skensemble._quantile_levels import (
     check_quantile_grid,
     interpolate_levels,
     interval_levels,

@@ -3,11 +3,11 @@
 import functools
 
 import numpy as np
-import torch
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._quantile_levels import check_quantile_grid, interpolate_levels
 from .._skorch import MemberPinball, MemberSquaredError, member_rmse
 from ._base import BaseTabM
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS, REFERENCES
@@ -129,7 +129,7 @@ class TabMRegressor(RegressorMixin, BaseTabM):
                 raise ValueError("predict(X, quantiles=...) needs loss='quantile'.")
             return members.mean(axis=1)
         levels = np.atleast_1d(np.asarray(0.5 if quantiles is None else quantiles))
-        outputs = _interpolate_levels(members.mean(axis=1), self.quantiles_, levels)
+        outputs = interpolate_levels(members.mean(axis=1), self.quantiles_, levels)
         return outputs[..., 0] if quantiles is None else outputs
 
     def predict_members(self, X):
@@ -196,7 +196,7 @@ class TabMRegressor(RegressorMixin, BaseTabM):
             n, k = members.shape[:2]
             members = np.sort(members.reshape(n, k, self.n_outputs_, -1), axis=-1)
             members = members * self.y_scale_[:, None] + self.y_mean_[:, None]
-            mean = _interpolate_levels(members.mean(axis=1), self.quantiles_, [0.5])
+            mean = interpolate_levels(members.mean(axis=1), self.quantiles_, [0.5])
             mean = mean[..., 0]
         else:
             mean = members.mean(axis=1) * self.y_scale_ + self.y_mean_
@@ -209,44 +209,15 @@ class TabMRegressor(RegressorMixin, BaseTabM):
 
 
 def _check_quantiles(quantiles):
-    levels = np.asarray(
-        DEFAULT_QUANTILES if quantiles is None else quantiles, dtype=np.float64
-    )
-    if levels.ndim != 1 or len(levels) == 0:
-        raise ValueError("quantiles must be a non-empty 1-D list of levels.")
-    if not np.all((levels > 0) & (levels < 1)):
-        raise ValueError(f"quantiles must lie strictly between 0 and 1; got {levels}.")
-    if np.any(np.diff(levels) <= 0):
-        raise ValueError(f"quantiles must be strictly increasing; got {levels}.")
-    return levels
-
-
-def _interpolate_levels(values, fitted_levels, levels):
-    """Interpolate ``values[..., j]``, known at ``fitted_levels``, at ``levels``."""
-    levels = np.asarray(levels, dtype=np.float64)
-    low, high = fitted_levels[0], fitted_levels[-1]
-    if np.any((levels < low - 1e-12) | (levels > high + 1e-12)):
-        raise ValueError(
-            f"Requested quantiles {levels} are outside the fitted range "
-            f"[{low}, {high}]."
-        )
-    if len(fitted_levels) == 1:
-        return np.repeat(values, len(levels), axis=-1)
-    upper = np.clip(np.searchsorted(fitted_levels, levels), 1, len(fitted_levels) - 1)
-    lower = upper - 1
-    weight = (levels - fitted_levels[lower]) / (
-        fitted_levels[upper] - fitted_levels[lower]
-    )
-    return values[..., lower] * (1 - weight) + values[..., upper] * weight
+    return check_quantile_grid(DEFAULT_QUANTILES if quantiles is None else quantiles)
 
 
 def _pinball_of_mean(quantiles, y_pred, y_true):
+    """Pinball loss of the averaged, sorted member quantiles."""
     n, k = y_pred.shape[:2]
     members = y_pred.reshape(n, k, -1, len(quantiles)).sort(dim=-1).values
-    mean = members.mean(dim=1)
-    diff = y_true.reshape(n, -1, 1) - mean
-    levels = torch.as_tensor(quantiles, dtype=mean.dtype)
-    return torch.maximum(levels * diff, (levels - 1) * diff).mean().item()
+    mean = members.mean(dim=1, keepdim=True).flatten(-2)
+    return MemberPinball(quantiles)(mean, y_true.reshape(n, 1, -1)).mean().item()
 
 
 _AUTO_METRIC = "RMSE for squared error, pinball loss for quantiles"

@@ -1,4 +1,7 @@
-"""Quantile grids: validation, interpolation between levels, symmetric pairs."""
+"""Quantile grids: validation, interpolation between levels, symmetric pairs.
+
+Shared by the quantile pillar and ``TabMRegressor(loss="quantile")``.
+"""
 
 import numbers
 
@@ -20,7 +23,7 @@ def check_quantile_grid(quantiles, name="quantiles"):
 
 
 def interpolate_levels(predictions, grid, levels):
-    """Linearly interpolate sorted per-row quantiles from ``grid`` to ``levels``.
+    """Linearly interpolate sorted quantiles (last axis) from ``grid`` to ``levels``.
 
     ``levels`` must lie inside ``[grid[0], grid[-1]]``: extrapolating a tail
     from the grid would invent information the models never gave.
@@ -33,12 +36,12 @@ def interpolate_levels(predictions, grid, levels):
             f"[{grid[0]:g}, {grid[-1]:g}]; refit with a wider `quantiles` grid."
         )
     if grid.size == 1:
-        return np.repeat(predictions[:, :1], levels.size, axis=1)
+        return np.repeat(predictions[..., :1], levels.size, axis=-1)
     right = np.clip(np.searchsorted(grid, levels, side="left"), 1, grid.size - 1)
     left = right - 1
     fraction = (levels - grid[left]) / (grid[right] - grid[left])
     fraction = np.clip(fraction, 0.0, 1.0)
-    return (1 - fraction) * predictions[:, left] + fraction * predictions[:, right]
+    return (1 - fraction) * predictions[..., left] + fraction * predictions[..., right]
 
 
 def symmetric_pairs(grid, atol=1e-9):
