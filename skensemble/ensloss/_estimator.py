@@ -35,6 +35,7 @@ from ._modules import MarginMLP
 from ._multiclass import fit_one_vs_one, one_vs_one_scores
 from ._training import (
     BoxCoxLambdaSchedule,
+    check_widths,
     decision_to_labels,
     ensemble_decision,
     margin_accuracy,
@@ -147,7 +148,7 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         check_device(self.device)
-        widths = self._check_widths()
+        widths = check_widths(self.hidden_layer_sizes, self.backbone)
         continuing = self.warm_start and hasattr(self, "net_")
         X, y = validate_data(self, X, y, reset=not continuing, dtype=np.float32)
         check_classification_targets(y)
@@ -173,20 +174,6 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
             return self
         self._fit_network(X, y_index, sample_weight, random_state, widths, continuing)
         return self
-
-    def _check_widths(self):
-        widths = [int(w) for w in np.atleast_1d(self.hidden_layer_sizes)]
-        if not widths or min(widths) < 1:
-            raise ValueError(
-                "hidden_layer_sizes must hold at least one positive width; "
-                f"got {self.hidden_layer_sizes!r}."
-            )
-        if self.backbone == "tabm" and len(set(widths)) > 1:
-            raise ValueError(
-                "backbone='tabm' needs equal hidden_layer_sizes (one block width); "
-                f"got {self.hidden_layer_sizes!r}."
-            )
-        return widths
 
     def _fit_network(self, X, y_index, sample_weight, random_state, widths, continuing):
         if self.early_stopping:

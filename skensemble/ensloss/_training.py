@@ -66,3 +66,19 @@ def margin_accuracy(y_pred, y_true):
     """Accuracy of the ensemble decision on validation outputs (higher is better)."""
     labels = decision_to_labels(ensemble_decision(y_pred.numpy()))
     return float((labels == y_true.numpy()).mean())
+
+
+def check_widths(hidden_layer_sizes, backbone):
+    """Hidden widths as a list of ints; one common width for the TabM backbone."""
+    widths = [int(w) for w in np.atleast_1d(hidden_layer_sizes)]
+    if not widths or min(widths) < 1:
+        raise ValueError(
+            "hidden_layer_sizes must hold at least one positive width; "
+            f"got {hidden_layer_sizes!r}."
+        )
+    if backbone == "tabm" and len(set(widths)) > 1:
+        raise ValueError(
+            "backbone='tabm' needs equal hidden_layer_sizes (one block width); "
+            f"got {hidden_layer_sizes!r}."
+        )
+    return widths
