@@ -36,7 +36,8 @@ lint: $(VENV)/.dev
 test: lint
 	$(BIN)/python -m pytest -q
 
-BENCHMARKS := $(wildcard benchmarks/*.py)
+# Modules with a leading underscore are parts used by the scripts, not scripts.
+BENCHMARKS := $(filter-out benchmarks/_%,$(wildcard benchmarks/*.py))
 
 # Full runs take hours on 2 CPU cores; each script writes docs/benchmarks/<name>.md.
 bench: $(VENV)/.bench

@@ -379,6 +379,11 @@ def main(argv=None):
     parser.add_argument(
         "--runs", nargs="*", default=[], help="the commands that made the CSVs"
     )
+    parser.add_argument(
+        "--estimate-cost",
+        action="store_true",
+        help="time two epochs per data set and depth; project the protocol's cost",
+    )
     args = parser.parse_args(argv)
     if not DATA.exists():
         sys.exit(f"{DATA} is absent: the benchmark reads ../shared/data.")
@@ -393,6 +398,14 @@ def main(argv=None):
     OUT.mkdir(parents=True, exist_ok=True)
     stem = "ensloss_quick" if args.quick else "ensloss"
     command = "python -m benchmarks.ensloss " + shlex.join(sys.argv[1:])
+    if args.estimate_cost:
+        try:  # run as ``python -m benchmarks.ensloss`` or as a script
+            from benchmarks._ensloss_cost import estimate
+        except ImportError:
+            from _ensloss_cost import estimate
+
+        estimate(args, datasets, depths, load, split, make_model, LOSSES, OUT, command)
+        return
     if args.report_from:
         table = pd.concat([pd.read_csv(path) for path in args.report_from])
         table = table.drop_duplicates(["dataset", "seed", "depth", "loss"])
