@@ -188,7 +188,10 @@ class ProgressReport(Callback):
     def on_train_begin(self, net, **kwargs):
         from tqdm.auto import tqdm
 
-        self._bar = tqdm(total=self.max_epochs, desc=self.name, leave=True)
+        rank = distributed.rank_and_world_size()[0]  # one bar, not one per rank
+        self._bar = tqdm(
+            total=self.max_epochs, desc=self.name, leave=True, disable=rank > 0
+        )
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
