@@ -140,7 +140,28 @@ def run_ddp_benchmark(quick: bool) -> list[str]:
         for world_size in (1, 2):
             runs[world_size].append(run_config(world_size, params))
     load_after = os.getloadavg()
-    n_train = len(load_california()[0])
+    measured = {
+        "params": params,
+        "repeats": repeats,
+        "runs": runs,
+        "load": [load_before, load_after],
+        "started": f"{started:%Y-%m-%d %H:%M}",
+        "n_train": len(load_california()[0]),
+        "n_params": _parameter_count(params),
+        "torch": torch.__version__,
+    }
+    if not quick:  # the raw numbers, so the table can be rebuilt with report()
+        with open(OUTPUT / "scale_ddp_runs.json", "w") as file:
+            json.dump(measured, file, indent=1)
+    return report(measured, quick)
+
+
+def report(measured, quick):
+    """Markdown lines of the section from the measured runs."""
+    params, repeats, runs = (measured[key] for key in ("params", "repeats", "runs"))
+    runs = {int(ws): value for ws, value in runs.items()}
+    load_before, load_after = measured["load"]
+    n_train, n_params = measured["n_train"], measured["n_params"]
 
     def fit_time(run):  # the slowest rank finishes the fit
         return max(rank["fit_seconds"] for rank in run["ranks"])
@@ -156,7 +177,6 @@ def run_ddp_benchmark(quick: bool) -> list[str]:
         for ws in runs
     }
     steps = -(-n_train // params["batch_size"]) * params["max_iter"]
-    n_params = _parameter_count(params)
     lines = [
         "## Data-parallel training (torch DDP, gloo, CPU)",
         "",
@@ -177,19 +197,19 @@ def run_ddp_benchmark(quick: bool) -> list[str]:
         ratio = best[1] / best[ws]
         fastest = min(runs[ws], key=fit_time)
         rmse = fastest["ranks"][0]["rmse"]
-        cpu = "/".join(f"{rank['cpu_seconds']:.1f}" for rank in fastest["ranks"])
+        cpus = "/".join(f"{rank['cpu_seconds']:.1f}" for rank in fastest["ranks"])
         comm = "/".join(
             f"{rank['all_reduce_seconds']:.1f}" for rank in fastest["ranks"]
         )
         lines.append(
             f"| {ws} | {times} | {best[ws]:.1f} | {ratio:.2f}x | {ratio / ws:.0%} "
-            f"| {best[ws] / steps * 1000:.0f} ms | {cpu} | {comm} | {rmse:.4f} "
+            f"| {best[ws] / steps * 1000:.0f} ms | {cpus} | {comm} | {rmse:.4f} "
             f"| {fastest['wall']:.1f} |"
         )
     lines += [
         "",
-        f"Run {started:%Y-%m-%d %H:%M} UTC on {platform.machine()} "
-        f"({os.cpu_count()} cores shared with other jobs), torch {torch.__version__}, "
+        f"Run {measured['started']} UTC on {platform.machine()} "
+        f"({os.cpu_count()} cores shared with other jobs), torch {measured['torch']}, "
         f"Python {platform.python_version()}. Load average (1/5/15 min) "
         f"{_load(load_before)} before and {_load(load_after)} after. Command: "
         f"`OMP_NUM_THREADS=1 nice -n 10 python benchmarks/_scale_ddp.py"
