@@ -108,6 +108,8 @@ def fits():
         "tabm_classifier": (tabm_classifier(), (X_c, y_c), {}),
         "ensloss_tabm": (ensloss_tabm(), (X_c, y_c), {}),
         "ensloss_mlp": (ensloss_mlp(), (X_c, y_c), {}),
+        # No seed: rank 0 draws one for all, else the validation splits differ.
+        "unseeded": (tabm_regressor().set_params(random_state=None), (X, y), {}),
     }
 
 
@@ -217,6 +219,12 @@ def test_every_rank_ends_with_the_same_plain_model(ranks, name):
     np.testing.assert_array_equal(models[0].predict(X), models[1].predict(X))
     for model in models:
         assert type(model.net_.module_).__module__.startswith("skensemble.")
+
+
+def test_random_state_none_gives_every_rank_the_same_split_and_batches(ranks):
+    models = [fitted(results, "unseeded") for results in ranks]
+    assert_same_parameters(models[0], models[1], atol=0.0)
+    assert models[0].validation_scores_ == models[1].validation_scores_
 
 
 def test_batchnorm_backbone_trains_on_per_rank_statistics(ranks):
