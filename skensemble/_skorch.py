@@ -5,6 +5,9 @@ mean of the k per-member losses (never the loss of the mean prediction), each
 member may see its own shuffled batches, and the public estimators wrap the
 :class:`EnsembleNet` (has-a), so they keep flat scikit-learn parameters while
 skorch provides callbacks, history and device handling.
+
+Under a ``torch.distributed`` process group of several ranks (``torchrun``) the
+same loop trains data-parallel: see :mod:`skensemble._distributed`.
 """
 
 import torch
@@ -12,6 +15,8 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping
 from torch.nn import functional as F
 from torch.utils.data import Dataset
+
+from . import _distributed as distributed
 
 
 class TensorData(Dataset):
@@ -59,15 +64,24 @@ class BatchIterator:
     With ``member_batches=True`` each of the k members gets its own permutation
     of the rows (the TabM paper's training), so batch ``b`` is a ``(b, k)``
     index: k full-sized batches, not one batch split k ways.
+
+    With ``ranks=(rank, world_size)`` every rank draws the same global order
+    (the generators are seeded alike) and yields only its shard of every global
+    batch; the targets then also carry ``shard`` (where the rows sit in the
+    global batch) and, with sample weights, ``total``: every member's weight
+    sum over the global batch, the denominator of its weighted mean.
     """
 
-    def __init__(self, data, batch_size, *, k, shuffle, member_batches, generator):
+    def __init__(
+        self, data, batch_size, *, k, shuffle, member_batches, generator, ranks=None
+    ):
         self.data = data
         self.batch_size = batch_size
         self.k = k
         self.shuffle = shuffle
         self.member_batches = member_batches
         self.generator = generator
+        self.ranks = ranks
 
     def __len__(self):
         return -(-len(self.data) // self.batch_size)
@@ -82,7 +96,19 @@ class BatchIterator:
         else:
             order = torch.randperm(n, generator=self.generator)
         for index in order.to(device).split(self.batch_size):
-            yield self.data.batch(index, self.k)
+            if self.ranks is None:
+                yield self.data.batch(index, self.k)
+            else:
+                yield self._shard_batch(index)
+
+    def _shard_batch(self, index):
+        local, where = distributed.shard(index, *self.ranks)
+        inputs, target = self.data.batch(local, self.k)
+        target["shard"] = where
+        if self.data.sample_weight is not None:
+            weight = self.data.sample_weight[index]
+            target["total"] = self.data._with_member_axis(weight, index, self.k).sum(0)
+        return inputs, target
 
 
 class MemberSquaredError(torch.nn.Module):
@@ -144,6 +170,10 @@ class ValidationScore(Callback):
     def on_epoch_end(self, net, **kwargs):
         if self._preds:
             score = self.score_fn(torch.cat(self._preds), torch.cat(self._targets))
+            if distributed.is_distributed():  # early stopping must agree
+                distributed.check_same_on_all_ranks(
+                    [len(net.history), *_float_bits(score)], "validation score"
+                )
             net.history.record("valid_score", float(score))
         self._preds, self._targets = [], []
 
@@ -158,7 +188,10 @@ class ProgressReport(Callback):
     def on_train_begin(self, net, **kwargs):
         from tqdm.auto import tqdm
 
-        self._bar = tqdm(total=self.max_epochs, desc=self.name, leave=True)
+        rank = distributed.rank_and_world_size()[0]  # one bar, not one per rank
+        self._bar = tqdm(
+            total=self.max_epochs, desc=self.name, leave=True, disable=rank > 0
+        )
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
@@ -218,6 +251,7 @@ class EnsembleNet(NeuralNet):
         return X
 
     def get_iterator(self, dataset, training=False):
+        rank, world_size = distributed.rank_and_world_size()
         return BatchIterator(
             dataset,
             self.batch_size,
@@ -225,15 +259,59 @@ class EnsembleNet(NeuralNet):
             shuffle=training,
             member_batches=training and self.member_batches,
             generator=self.generator,
+            ranks=(rank, world_size) if training and world_size > 1 else None,
         )
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        where = y_true.get("shard")
+        if where is not None:
+            return self._shard_loss(y_pred, y_true, where)
         per_member = self.criterion_(y_pred, y_true["y"])
         weight = y_true.get("w")
         if weight is None:
             return per_member.mean()
         total = weight.sum(dim=0).clamp_min(torch.finfo(weight.dtype).tiny)
         return ((per_member * weight).sum(dim=0) / total).mean()
+
+    def _shard_loss(self, y_pred, y_true, where):
+        """This rank's share of the global batch loss: sums over ranks to it."""
+        with distributed.batch_shard(where):
+            per_member = self.criterion_(y_pred, y_true["y"])
+        weight = y_true.get("w")
+        if weight is None:
+            return (per_member.sum(dim=0) / where.size).mean()
+        total = y_true["total"].clamp_min(torch.finfo(weight.dtype).tiny)
+        return ((per_member * weight).sum(dim=0) / total).mean()
+
+    # -- data-parallel training (no-ops without a process group) ---------------------
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        rank, world_size = distributed.rank_and_world_size()
+        if world_size == 1:
+            return
+        n_params = sum(p.numel() for _, p in self.get_all_learnable_params())
+        distributed.check_same_on_all_ranks(
+            [len(X), n_params, self.batch_size, self.k, self.max_epochs],
+            "training rows, parameter count, batch size, k and max_iter",
+        )
+        distributed.broadcast_module(self.module_)
+        if rank:  # rank 0 keeps the single-process dropout stream
+            torch.manual_seed((torch.initial_seed() + rank) % 2**63)
+
+    def train_step_single(self, batch, **fit_params):
+        step = super().train_step_single(batch, **fit_params)
+        if batch[1].get("shard") is not None:
+            parameters = [p for _, p in self.get_all_learnable_params()]
+            step["loss"] = distributed.all_reduce_gradients(
+                parameters, step["loss"], self.module_
+            )
+        return step
+
+    def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        super().on_batch_end(net, batch=batch, training=training, **kwargs)
+        where = batch[1].get("shard") if training else None
+        if where is not None:  # the epoch's train_loss weights global batches
+            self.history.record_batch("train_batch_size", where.size)
 
     def predict_members(self, data):
         """Raw module outputs ``(n, k, ...)`` for every row, in eval mode, on CPU."""
@@ -249,6 +327,11 @@ class EnsembleNet(NeuralNet):
         super().__setstate__(state)
         self.generator = torch.Generator()
         self.generator.set_state(generator_state)
+
+
+def _float_bits(value):
+    """A float as an integer with the same bits, for exact comparisons across ranks."""
+    return [torch.tensor(float(value), dtype=torch.float64).view(torch.int64).item()]
 
 
 def _silent(*args, **kwargs):

@@ -9,6 +9,8 @@ import contextlib
 import numpy as np
 import torch
 
+from ._distributed import local_device
+
 _MAX_SEED = 2**31 - 1
 
 
@@ -17,7 +19,12 @@ def resolve_device(device):
 
     "auto" picks CUDA when it is available and the CPU otherwise. A device that
     is named explicitly but not available raises a ``ValueError`` that says so.
+    Under a data-parallel process group "auto" and "cuda" are this rank's GPU
+    (``cuda:LOCAL_RANK``).
     """
+    mine = local_device(device)
+    if mine is not None:
+        return mine
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     resolved = torch.device(device)

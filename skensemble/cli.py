@@ -1,4 +1,4 @@
-"""The ``skensemble`` command: ``demo``, ``bench`` and ``info``."""
+"""The ``skensemble`` command: ``demo``, ``bench``, ``info`` and ``train``."""
 
 import argparse
 import importlib
@@ -80,6 +80,12 @@ def bench(name, quick):
     )
 
 
+def _train_doc():
+    from . import _train
+
+    return _train.__doc__
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="skensemble", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -92,7 +98,24 @@ def main(argv=None):
     bench_parser.add_argument("name", help="benchmark name, e.g. tabm")
     bench_parser.add_argument("--quick", action="store_true")
     commands.add_parser("info", help="versions and device")
+    train_parser = commands.add_parser(
+        "train",
+        help="fit a torch estimator from a CSV/Parquet file and a config "
+        "(also under torchrun)",
+        description=_train_doc(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train_parser.add_argument(
+        "--config", required=True, help="JSON or TOML file (see above)"
+    )
+    train_parser.add_argument("--data", help="data file; overrides the config's")
+    train_parser.add_argument("--output", help="model path; overrides the config's")
     args = parser.parse_args(argv)
+    if args.command == "train":
+        from ._train import train
+
+        train(args.config, data=args.data, output=args.output)
+        return 0
     if args.command == "demo":
         return demo(args.output, quick=args.quick)
     if args.command == "bench":

@@ -12,6 +12,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .._distributed import gather_batch
+
 TAIL_START = 1.0
 NEGATIVE_OFFSET = 1e-6
 
@@ -248,9 +250,12 @@ class EnsLossSurrogate(MarginLoss):
 
     def margin_loss(self, margins):
         columns = margins.flatten(1)
+        # Data-parallel: draw for the whole global batch (ranks are matched
+        # across it), keep this rank's rows; otherwise the batch itself.
+        batch, rows = gather_batch(columns)
         derivatives = draw_calibrated_derivatives(
-            columns, boxcox_lambda=self.boxcox_lambda, generator=self.generator
-        )
+            batch, boxcox_lambda=self.boxcox_lambda, generator=self.generator
+        )[rows]
         return (derivatives * columns).view_as(margins)
 
 

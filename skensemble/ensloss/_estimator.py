@@ -7,7 +7,6 @@ import numpy as np
 import torch
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -18,6 +17,7 @@ from sklearn.utils.validation import (
 from skorch.callbacks import LRScheduler
 from skorch.helper import predefined_split
 
+from .._distributed import shared_random_state
 from .._skorch import EnsembleNet, TensorData, history_arrays, training_callbacks
 from .._torch import (
     as_tensor,
@@ -162,7 +162,7 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
-        random_state = check_random_state(self.random_state)
+        random_state = shared_random_state(self.random_state)
         self.device_ = resolve_device(self.device)
         if self.multi_class == "ovo" and len(classes) > 2:
             self.estimators_, self.pairs_ = fit_one_vs_one(

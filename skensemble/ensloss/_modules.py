@@ -48,9 +48,10 @@ def _batch_norm(norm, x):
     """BatchNorm that uses the running statistics for a one-row training batch.
 
     A batch of one row has no variance to normalise by; the last, partial batch
-    of an epoch can be that small, so it is normalised like an evaluation batch.
+    of an epoch can be that small, so it is normalised like an evaluation batch
+    (as is an empty shard of a data-parallel rank).
     """
-    if norm.training and len(x) == 1:
+    if norm.training and len(x) <= 1:
         return F.batch_norm(
             x,
             norm.running_mean,

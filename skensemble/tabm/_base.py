@@ -6,7 +6,6 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -15,6 +14,7 @@ from sklearn.utils.validation import (
 )
 from skorch.helper import predefined_split
 
+from .._distributed import shared_random_state
 from .._skorch import (
     EnsembleNet,
     TensorData,
@@ -228,7 +228,7 @@ class BaseTabM(BaseEstimator):
         )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
-        random_state = check_random_state(self.random_state)
+        random_state = shared_random_state(self.random_state)
         y_model = self._encode_targets(y, fitting=not continuing)
         if eval_set is not None:
             eval_set = (eval_set[0], self._encode_targets(eval_set[1], fitting=False))

@@ -1,0 +1,8 @@
+"""``python -m skensemble``: the ``skensemble`` command, also under torchrun."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
