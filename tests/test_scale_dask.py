@@ -22,6 +22,10 @@ distributed = pytest.importorskip(
     "distributed", reason="dask.distributed is not installed (the 'dask' extra)"
 )
 
+# The scheduler's HTTP endpoint moves to a free port when another cluster on
+# the machine holds the default one; it binds to the loopback host either way.
+pytestmark = pytest.mark.filterwarnings("ignore:Port \\d+ is already in use")
+
 
 @pytest.fixture(scope="module")
 def dask_client():
@@ -150,7 +154,12 @@ def test_worker_threads_takes_the_task_share_and_restores():
     # never more than torch had, and the old value comes back afterwards.
     with (
         distributed.LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+            n_workers=1,
+            threads_per_worker=2,
+            processes=False,
+            protocol="tcp",
+            host="127.0.0.1",
+            dashboard_address=None,
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
