@@ -31,6 +31,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
+import psutil
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import QuantileRegressor
 from sklearn.model_selection import GridSearchCV, train_test_split
@@ -152,57 +153,93 @@ def _warm_up():
     import skensemble.tabm  # noqa: F401
 
 
-def start_cluster():
+# Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536. Setting it at
+# all switches off glibc's adaptive mmap threshold, so every tensor buffer of
+# 128 KiB or more is mapped and unmapped afresh: a small TabM fit then costs
+# about twice the CPU time. ``None`` removes the variable from the workers.
+UNTRIMMED = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+
+def start_cluster(config):
+    import dask
     from distributed import Client, LocalCluster
 
     start = time.perf_counter()
-    cluster = LocalCluster(
-        n_workers=N_WORKERS,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
-    client = Client(cluster)
+    with dask.config.set(config):
+        cluster = LocalCluster(
+            n_workers=N_WORKERS,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+    client = Client(cluster, set_as_default=False)
     client.run(_warm_up)
     return cluster, client, time.perf_counter() - start
 
 
-def timed(task, backend, X, y, quick):
+def cpu_seconds():
+    """CPU time of this process and all its descendants (workers included).
+
+    On a machine shared with other jobs, wall time mixes our work with theirs;
+    CPU time counts only ours, so the overhead of going parallel shows in it.
+    """
+    me = psutil.Process()
+    times = me.cpu_times()
+    total = times.user + times.system + times.children_user + times.children_system
+    for child in me.children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def timed(task, backend, X, y, quick, clients):
     model = task["make"](quick)
     n_jobs = None if backend == "sequential" else -1
     if backend == "loky":
         n_jobs = N_WORKERS
-    start = time.perf_counter()
-    if backend == "dask":
-        with joblib.parallel_config(backend="dask"):
+    cpu, start = cpu_seconds(), time.perf_counter()
+    if backend in clients:
+        with joblib.parallel_config(backend="dask", client=clients[backend]):
             task["run"](model, n_jobs, X, y)
     else:
         task["run"](model, n_jobs, X, y)
-    return model, time.perf_counter() - start
+    return model, time.perf_counter() - start, cpu_seconds() - cpu
 
 
 def dask_part(args):
     quick = args.quick
-    cluster, client, startup = start_cluster()
+    # The quick smoke run keeps the sequential run and the recommended Dask
+    # set-up only, to stay under 2 minutes.
+    configs = {"dask, untrimmed": UNTRIMMED}
+    if not quick:
+        configs["dask, default env"] = {}
+    clusters, clients, startup = {}, {}, {}
+    for name, config in configs.items():
+        clusters[name], clients[name], startup[name] = start_cluster(config)
+    backends = ["sequential", *clients] + ([] if quick else ["loky"])
     rows = []
     try:
         # One untimed quick run per task and backend: loky starts its worker
         # processes and every process pays its first-call costs (lazy imports,
         # allocator warm-up) here, not in the first timed repeat.
-        # (Skipped in quick mode, which is a smoke run.)
+        # It fits the same models on fewer rows, so every process also meets
+        # every layer shape once. (Skipped in quick mode, a smoke run.)
         X_small, y_small = load(TASKS_WARM_UP_ROWS, seed=99)
         for task in TASKS.values() if not quick else []:
-            for backend in ("sequential", "loky", "dask"):
-                timed(task, backend, X_small, y_small, quick=True)
+            for backend in backends:
+                timed(task, backend, X_small, y_small, quick, clients)
         for repeat in range(args.repeats):
             for name, task in TASKS.items():
                 n_rows = task["rows"][0 if quick else 1]
                 X, y = load(n_rows, seed=repeat)
                 reference = None
-                for backend in ("sequential", "loky", "dask"):
+                for backend in backends:
                     load_before = os.getloadavg()[0]
-                    model, seconds = timed(task, backend, X, y, quick)
+                    model, seconds, cpu = timed(task, backend, X, y, quick, clients)
                     print_ = fingerprint(name, model, X)
                     if reference is None:
                         reference = print_
@@ -214,6 +251,7 @@ def dask_part(args):
                             "rows": n_rows,
                             "backend": backend,
                             "seconds": seconds,
+                            "cpu_seconds": cpu,
                             "fits": total_fits,
                             "parallel_fits": parallel_fits,
                             "max_abs_diff": largest_difference(reference, print_),
@@ -221,47 +259,56 @@ def dask_part(args):
                         }
                     )
                     print(
-                        f"{name} repeat {repeat} {backend}: {seconds:.1f} s "
-                        f"(load {load_before:.2f})",
+                        f"{name} repeat {repeat} {backend}: {seconds:.1f} s, "
+                        f"CPU {cpu:.1f} s (load {load_before:.2f})",
                         flush=True,
                     )
     finally:
-        client.close()
-        cluster.close()
-    return pd.DataFrame(rows), startup
+        for name in clusters:
+            clients[name].close()
+            clusters[name].close()
+    return pd.DataFrame(rows), max(startup.values())
 
 
 def dask_markdown(results, startup, quick):
     lines = [
         "## GridSearchCV and base-model fitting on Dask",
         "",
-        f"Workers: `LocalCluster(n_workers={N_WORKERS}, threads_per_worker=1, "
-        'processes=True, host="127.0.0.1")` on the same 2 cores as this process; '
+        f"Dask: `LocalCluster(n_workers={N_WORKERS}, threads_per_worker=1, "
+        'processes=True, host="127.0.0.1")` on the same 2 cores as this process, '
+        "once with Dask's default worker environment and once with "
+        "`MALLOC_TRIM_THRESHOLD_` removed from it (`untrimmed`, the set-up the "
+        "Scaling out page recommends); "
         f"loky: joblib's default backend with `n_jobs={N_WORKERS}`. Sequential: "
         "`n_jobs=None` in this process (1 torch thread). Cluster start-up, "
-        f"including importing torch and skensemble in the workers: {startup:.1f} s "
+        "including importing torch and skensemble in the workers: up to "
+        f"{startup:.1f} s "
         "(paid once, not in the times below; an untimed warm-up run per backend "
         "also precedes them).",
         "",
         "| task | rows | fits | backend | wall s (per repeat) | speed-up | "
-        "efficiency | load before | max abs diff vs sequential |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "efficiency | CPU s (per repeat) | CPU vs sequential | load before | "
+        "max abs diff vs sequential |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, group in results.groupby("task", sort=False):
-        sequential = group[group.backend == "sequential"].set_index("repeat").seconds
+        sequential = group[group.backend == "sequential"].set_index("repeat")
         for backend, rows in group.groupby("backend", sort=False):
-            seconds = rows.set_index("repeat").seconds
-            speedup = sequential / seconds
-            per_repeat = ", ".join(f"{s:.1f}" for s in seconds)
+            rows = rows.set_index("repeat")
+            speedup = sequential.seconds / rows.seconds
+            per_repeat = ", ".join(f"{s:.1f}" for s in rows.seconds)
+            cpu_per_repeat = ", ".join(f"{s:.1f}" for s in rows.cpu_seconds)
             if backend == "sequential":
-                ratio, efficiency = "1 (reference)", ""
+                ratio, efficiency, cpu_ratio = "1 (reference)", "", "1"
             else:
                 ratio = _spread(speedup)
                 efficiency = _spread(speedup / N_WORKERS, percent=True)
+                cpu_ratio = _spread(rows.cpu_seconds / sequential.cpu_seconds)
             lines.append(
                 f"| {name} | {rows.rows.iloc[0]} | {rows.fits.iloc[0]} | {backend} | "
-                f"{per_repeat} | {ratio} | {efficiency} | "
-                f"{rows.load_before.median():.1f} | {rows.max_abs_diff.max():.2g} |"
+                f"{per_repeat} | {ratio} | {efficiency} | {cpu_per_repeat} | "
+                f"{cpu_ratio} | {rows.load_before.median():.1f} | "
+                f"{rows.max_abs_diff.max():.2g} |"
             )
     lines += [
         "",
@@ -269,7 +316,11 @@ def dask_markdown(results, startup, quick):
         "(median and range over repeats); efficiency = speed-up / 2 workers. "
         "`max abs diff` compares the mean cross-validated scores (grid search) or "
         "the aggregated predictions of 500 rows (aggregator) with the sequential "
-        "run; `inf` would mean different best parameters. `load before`: the "
+        "run; `inf` would mean different best parameters. `CPU s`: CPU time of "
+        "this process and all its worker processes during the run (user + "
+        "system), which other jobs on the machine do not inflate; `CPU vs "
+        "sequential` is the cost of going parallel (start of tasks, pickling, "
+        "the scheduler). `load before`: the "
         "1-minute load average before the run (median over repeats; 2 means both "
         "cores already busy); per-run values are in `scale.csv`. `fits`: model "
         "fits in the run; all but the grid search's final refit can run in "
@@ -363,7 +414,7 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     if args.repeats is None:
-        args.repeats = 1 if args.quick else 3
+        args.repeats = 1 if args.quick else 2
     if not DATA.exists():
         sys.exit(f"Benchmark data not found at {DATA}; see DESIGN.md.")
     command = "OMP_NUM_THREADS=1 nice -n 10 python benchmarks/scale.py " + " ".join(

@@ -143,10 +143,16 @@ def test_grid_search_with_loky_processes_matches_sequential():
 
 
 def _threads_seen_by_a_task():
-    before = torch.get_num_threads()
-    with worker_threads():
-        inside = torch.get_num_threads()
-    return before, inside, torch.get_num_threads(), worker_thread_budget()
+    # Start from two intra-op threads so that a budget of one shows.
+    original = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        before = torch.get_num_threads()
+        with worker_threads():
+            inside = torch.get_num_threads()
+        return before, inside, torch.get_num_threads(), worker_thread_budget()
+    finally:
+        torch.set_num_threads(original)
 
 
 def test_worker_threads_takes_the_task_share_and_restores():
