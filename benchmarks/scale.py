@@ -397,8 +397,9 @@ def reading():
         "each grid point trains on its own GPU, so the search scales with the "
         "number of GPUs as long as there are more candidate fits than GPUs; a "
         "single small TabM fit keeps a GPU only partly busy, so several workers "
-        "per GPU may pay off for small models. Data are scattered once per "
-        "worker, so the start-up cost above is paid per cluster, not per fit. "
+        "per GPU may pay off for small models. joblib sends the training data "
+        "to the cluster once per call, and the start-up cost above is paid once "
+        "per cluster, not per fit. "
         "GPU results differ from CPU results in the last digits and GPU kernels "
         "are not all deterministic, so the equality shown here holds per device "
         "type, not across them.",
