@@ -5,9 +5,11 @@ stays cheap; torch is loaded the first time a torch estimator is fitted.
 """
 
 import contextlib
+import sys
 
 import numpy as np
 import torch
+from joblib import cpu_count
 
 from ._distributed import local_device
 
@@ -88,3 +90,58 @@ def as_tensor(array, device, dtype=torch.float32):
     if not array.flags.writeable:
         array = array.copy()
     return torch.as_tensor(array, dtype=dtype, device=device)
+
+
+def _dask_threads_in_process():
+    """Task threads of the Dask workers in this process, or 0 outside a worker.
+
+    Only looks at ``distributed`` if something already imported it: a process
+    that never started a worker must not pay for the import.
+    """
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return 0
+    try:
+        worker = distributed.get_worker()
+    except ValueError:
+        return 0
+    # Several workers may share one process (LocalCluster(processes=False));
+    # they all run tasks at once, so their threads share the cores.
+    workers = getattr(type(worker), "_instances", None) or [worker]
+    return sum(w.state.nthreads for w in list(workers) if w.status.name == "running")
+
+
+def worker_thread_budget():
+    """Intra-op torch threads one task may use here, or None outside a worker.
+
+    Inside a Dask worker every task thread of the process runs at once, so a
+    task's fair share is the CPUs this process may use divided by those
+    threads (at least 1). Worker processes started by a Dask nanny or by
+    joblib's loky backend already get ``OMP_NUM_THREADS`` set to their share,
+    which torch reads at import; the budget never exceeds what torch would use
+    anyway.
+    """
+    threads = _dask_threads_in_process()
+    if threads == 0:
+        return None
+    return max(1, min(torch.get_num_threads(), cpu_count() // threads))
+
+
+@contextlib.contextmanager
+def worker_threads():
+    """Limit torch's intra-op threads to the task's share for the block.
+
+    Outside a Dask worker, or when torch already uses no more threads than the
+    share, nothing changes. The previous setting is restored on exit, so no
+    global state outlives the block.
+    """
+    budget = worker_thread_budget()
+    previous = torch.get_num_threads()
+    if budget is None or budget >= previous:
+        yield
+        return
+    torch.set_num_threads(budget)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

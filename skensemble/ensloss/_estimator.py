@@ -18,6 +18,7 @@ from skorch.callbacks import LRScheduler
 from skorch.helper import predefined_split
 
 from .._distributed import shared_random_state
+from .._fitted_net import release_training_state
 from .._skorch import EnsembleNet, TensorData, history_arrays, training_callbacks
 from .._torch import (
     as_tensor,
@@ -26,6 +27,7 @@ from .._torch import (
     make_generator,
     resolve_device,
     seeded,
+    worker_threads,
 )
 from .._validation import check_single_class, holdout_split
 from ..tabm._modules import TabMModule
@@ -190,7 +192,7 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
         train_data = self._tensor_data(*train)
         valid_data = None if valid is None else self._tensor_data(*valid)
         seed, loss_seed = draw_seed(random_state), draw_seed(random_state)
-        with seeded(seed, self.device_):
+        with seeded(seed, self.device_), worker_threads():
             if continuing:
                 self.net_.train_split = (
                     None if valid_data is None else predefined_split(valid_data)
@@ -204,6 +206,7 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
                 )
                 self.net_.initialize()
             self.net_.partial_fit(train_data)
+        release_training_state(self.net_)
         self.loss_curve_, self.validation_scores_, self.n_iter_ = history_arrays(
             self.net_
         )
@@ -316,7 +319,7 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
         # last bits with the number of rows, float64 ones far below any margin.
         module = copy.deepcopy(self.net_.module_).double().eval()
         inputs = as_tensor(X, self.device_, torch.float64)
-        with torch.no_grad():
+        with torch.no_grad(), worker_threads():
             outputs = [module(x_num=rows) for rows in inputs.split(EVAL_BATCH_SIZE)]
         return torch.cat(outputs).cpu().numpy()
 

@@ -12,7 +12,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from skensemble._torch import as_tensor, draw_seed, make_generator, seeded
+from skensemble._torch import (
+    as_tensor,
+    draw_seed,
+    make_generator,
+    seeded,
+    worker_threads,
+)
 
 
 def _initial_logits(granularity, n_models, n_levels):
@@ -205,7 +211,7 @@ def fit_head(features, base, target, levels, params, random_state, device):
     n_validation = max(1, round(params["validation_fraction"] * target.size))
     validation, train = order[:n_validation], order[n_validation:]
     seed = draw_seed(random_state)
-    with seeded(seed, device):
+    with seeded(seed, device), worker_threads():
         head = AggregationHead(
             n_models=base.shape[1],
             n_levels=base.shape[2],
@@ -230,7 +236,7 @@ def fit_head(features, base, target, levels, params, random_state, device):
 def predict_head(head, features, base, device, batch_size=4096):
     """Aggregated predictions of ``head`` as a float64 numpy array."""
     outputs = []
-    with torch.no_grad():
+    with torch.no_grad(), worker_threads():
         for start in range(0, base.shape[0], batch_size):
             stop = start + batch_size
             prediction = head(

@@ -15,6 +15,7 @@ from sklearn.utils.validation import (
 from skorch.helper import predefined_split
 
 from .._distributed import shared_random_state
+from .._fitted_net import release_training_state
 from .._skorch import (
     EnsembleNet,
     TensorData,
@@ -28,6 +29,7 @@ from .._torch import (
     make_generator,
     resolve_device,
     seeded,
+    worker_threads,
 )
 from .._validation import holdout_split
 from ._embeddings import PeriodicEmbeddings, PiecewiseLinearEmbeddings, compute_bins
@@ -248,7 +250,7 @@ class BaseTabM(BaseEstimator):
         train_data = self._tensor_data(*train)
         valid_data = None if valid is None else self._tensor_data(*valid)
         seed = draw_seed(random_state)
-        with seeded(seed, self.device_):
+        with seeded(seed, self.device_), worker_threads():
             if not continuing:
                 self.net_ = self._make_net(train_data, valid_data, seed)
                 self.net_.initialize()
@@ -258,6 +260,7 @@ class BaseTabM(BaseEstimator):
                 )
                 self.net_.generator = make_generator(seed)
             self.net_.partial_fit(train_data)
+        release_training_state(self.net_)
         self.loss_curve_, self.validation_scores_, self.n_iter_ = history_arrays(
             self.net_
         )
@@ -309,7 +312,8 @@ class BaseTabM(BaseEstimator):
         data = TensorData(self._model_inputs(X))
         self.net_.batch_size = max(self.batch_size_, EVAL_BATCH_SIZE)
         try:
-            outputs = self.net_.predict_members(data)
+            with worker_threads():
+                outputs = self.net_.predict_members(data)
         finally:
             self.net_.batch_size = self.batch_size_
         return outputs.numpy().astype(np.float64)
