@@ -1,8 +1,7 @@
 """DDP on CPU: TabMRegressor trained by 2 gloo processes vs 1 process, same epochs.
 
 Called by ``benchmarks/scale.py`` (``run_ddp_benchmark(quick)`` returns the
-markdown lines of its section); run alone it prints them and writes
-``docs/benchmarks/scale_ddp_section.md``::
+markdown lines of its section); run alone it prints them::
 
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/_scale_ddp.py [--quick]
 
@@ -267,11 +266,6 @@ def main():
         sys.exit(f"{DATA} is absent: the benchmark reads ../shared/data")
     lines = run_ddp_benchmark(args.quick)
     print("\n".join(lines))
-    if not args.quick:
-        # A page title of its own keeps the docs build happy until the lead
-        # merges the "##" section below it into scale.md.
-        title = ["# Scale-out benchmark: the DDP section", ""]
-        (OUTPUT / "scale_ddp_section.md").write_text("\n".join(title + lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ runs give the sequential results (best parameters, scores, predictions) and
 reports the largest difference. Cluster start-up (including importing torch in
 the workers) is timed separately from the fits.
 
-DDP part: see ``ddp_part`` (data-parallel training with torch.distributed).
+DDP part (``_scale_ddp.py``): one TabMRegressor fit in one process vs two gloo
+processes on the same global batches and epochs.
 
     python benchmarks/scale.py              # full mode, writes docs/benchmarks/scale.md
     python benchmarks/scale.py --quick      # smoke run (< 2 min), prints only
@@ -347,18 +348,12 @@ def _spread(values, percent=False):
 
 # -- the DDP part ---------------------------------------------------------------------
 def ddp_part(args):
-    """Markdown lines of the DDP measurement (2 processes vs 1, same epochs).
-
-    DDP PART: the measurement is written by the DDP work (branch ``scale-ddp``,
-    ``skensemble train``); replace this body with it when merging.
-    """
-    return [
-        "## Data-parallel training with torch.distributed",
-        "",
-        "Not measured by this script yet: the DDP measurement (2 gloo processes "
-        "vs 1 on the same epochs) lives with the DDP training code and is added "
-        "here when that work is merged.",
-    ]
+    """Markdown lines of the DDP measurement (2 gloo processes vs 1, same epochs)."""
+    try:  # run as ``python -m benchmarks.scale`` or as a script
+        from benchmarks._scale_ddp import run_ddp_benchmark
+    except ImportError:
+        from _scale_ddp import run_ddp_benchmark
+    return run_ddp_benchmark(args.quick)
 
 
 # -- report -------------------------------------------------------------------------
