@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._torch import draw_seed, resolve_device, valid_device_string
 from ._experts import default_expert, fresh_copy
+from ._fast_tree import HoeffdingFastPath
 from ._river_face import _RiverClassifierMixin
 from ._router import OnlineStandardizer, Router
 from ._step import _MixtureStepMixin
@@ -172,6 +173,10 @@ class DriftMoEClassifier(
         "device": [str],
         "verbose": ["verbose"],
     }
+
+    # river's Hoeffding-tree experts predict and learn through HoeffdingFastPath,
+    # which gives the same numbers; tests switch it off to compare.
+    _exact_fast_path = True
 
     def __init__(
         self,
@@ -368,6 +373,9 @@ class DriftMoEClassifier(
                 self.grace_period, self.delta, self.leaf_prediction
             )
         self._expert_template = template
+        self._fast_path = None
+        if self._exact_fast_path and HoeffdingFastPath.supports(template):
+            self._fast_path = HoeffdingFastPath(feature_keys)
         self._expert_seed = draw_seed(random_state)
         self.experts_ = [
             fresh_copy(template, self._expert_seed + index)
