@@ -3,9 +3,10 @@
 from river import tree
 
 
-def default_expert(grace_period, delta, leaf_prediction):
+def default_expert(grace_period, delta, leaf_prediction, nominal_attributes=None):
     """The paper's expert: a plain Hoeffding tree (CapyMOA settings in river terms)."""
     return tree.HoeffdingTreeClassifier(
+        nominal_attributes=nominal_attributes,
         grace_period=grace_period,
         delta=delta,
         tau=0.05,

@@ -180,3 +180,18 @@ def test_pickled_fast_model_drops_its_caches_and_continues_identically():
         model.partial_fit_predict(X[600:], y[600:]),
         copy.partial_fit_predict(X[600:], y[600:]),
     )
+
+
+def test_nominal_features_reach_the_default_experts():
+    X, y = gaussian_stream(n_samples=600, seed=9)
+    X[:, 2] = np.digitize(X[:, 2], [-1.0, 0.0, 1.0])
+    model = DriftMoEClassifier(
+        n_experts=3, top_k=2, nominal_features=[2], random_state=0
+    ).fit(X, y)
+    assert model._expert_template.nominal_attributes == [2]
+    expert = max(model.experts_, key=lambda tree_: tree_._train_weight_seen_by_model)
+    leaf = (
+        next(iter(expert._root.iter_leaves())) if expert.n_nodes > 1 else expert._root
+    )
+    assert type(leaf.splitters[2]).__name__ == "NominalSplitterClassif"
+    assert type(leaf.splitters[0]).__name__ == "GaussianSplitter"
