@@ -334,20 +334,30 @@ def _ratio(runs, peer_runs, key):
 
 
 def merge(results_list):
-    """One report from several runs; a stream met twice keeps both, renamed."""
+    """One report from several runs.
+
+    Runs of the same stream at the same length are pooled model by model (a
+    model met twice keeps the later run); the same stream at another length
+    gets its own section, named with its length.
+    """
     merged = {"configs": [], "streams": {}, "speed": {}}
     for results in results_list:
         merged["configs"].append(results["config"])
         merged["speed"].update(results.get("speed", {}))
         for name, entry in results["streams"].items():
             key = name
-            if key in merged["streams"]:
+            existing = merged["streams"].get(key)
+            if existing is not None and existing["n_instances"] != entry["n_instances"]:
                 key = f"{name}, {entry['n_instances']:,} instances"
-            merged["streams"][key] = entry
+                existing = merged["streams"].get(key)
+            if existing is None:
+                merged["streams"][key] = {**entry, "runs": dict(entry["runs"])}
+            else:
+                existing["runs"].update(entry["runs"])
     return merged
 
 
-def render_markdown(merged):
+def render_markdown(merged, notes=None):
     commands = "\n".join(
         f"    {config['command']}    # {config['started']} to "
         f"{config.get('finished', 'unfinished')}"
@@ -356,14 +366,15 @@ def render_markdown(merged):
     lines = [
         "# Benchmark: DriftMoE vs river's stream ensembles",
         "",
-        "Commands (from the repository root, each with `OMP_NUM_THREADS=1 nice -n 15`, "
-        "run side by side; UTC start and end):",
+        "Commands (from the repository root, each with `OMP_NUM_THREADS=1 nice -n 10`, "
+        "at most two side by side on a 2-core machine shared with other jobs; UTC "
+        "start and end):",
         "",
         commands,
         "",
         f"Machine: {platform.machine()}, 2 CPU cores shared with other jobs, no GPU "
         f"(router on CPU); Python {platform.python_version()}. "
-        f"Seeds per stream: {merged['configs'][0]['seeds']}. Prequential "
+        "One seed per stream unless a cell shows mean ± std over seeds. Prequential "
         "(test-then-train) over the whole prefix; accuracy, kappa-M and kappa-T in %; "
         "instances/s includes the dict conversion of each row, the same for every "
         "model; memory is the pickled size of the model at the end of the stream.",
@@ -446,6 +457,8 @@ def render_markdown(merged):
     lines.append("")
     if merged["speed"]:
         lines += render_speed(merged["speed"])
+    if notes:
+        lines += [Path(notes).read_text()]
     return "\n".join(lines)
 
 
@@ -509,6 +522,9 @@ def main():
     parser.add_argument(
         "--render", nargs="+", default=None, help="only render these JSON files"
     )
+    parser.add_argument(
+        "--notes", default=None, help="markdown appended to the rendered report"
+    )
     args = parser.parse_args()
     if args.render:
         results = merge([json.loads(Path(path).read_text()) for path in args.render])
@@ -523,7 +539,7 @@ def main():
     if args.quick and not args.output:
         return
     output = Path(args.output or ROOT / "docs" / "benchmarks" / "stream.md")
-    output.write_text(render_markdown(results))
+    output.write_text(render_markdown(results, args.notes))
     plot_curves(results, output.with_suffix(".png"))
     print(f"wrote {output}")
 
