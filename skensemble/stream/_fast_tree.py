@@ -73,6 +73,9 @@ class _LeafCache:
         "stats",
         "labels",
         "log_prior",
+        "prior_column",
+        "dead",
+        "any_dead",
         "gauss_keys",
         "gauss_splitters",
         "row_index",
@@ -151,6 +154,11 @@ class _LeafCache:
             math.log(weight / total) if weight > 0 and total != 0 else None
             for weight in stats.values()
         ]
+        self.dead = np.array([value is None for value in self.log_prior])
+        self.any_dead = bool(self.dead.any())
+        self.prior_column = np.array(
+            [0.0 if value is None else value for value in self.log_prior]
+        )
 
     def _read_class(self, row, label):
         """Copy river's Gaussian estimators of one class into the arrays."""
@@ -222,17 +230,15 @@ class _LeafCache:
             terms -= _HALF_LOG_TAU
             terms -= self.half_log_var
         terms = np.where(self.valid & (terms > -np.inf), terms, 0.0)
-        table = np.zeros((n_classes, 1 + self.n_splitters))
+        table = np.empty((n_classes, 1 + self.n_splitters))
+        table[:, 0] = self.prior_column
         if self.in_order:
             table[:, 1:] = terms
         else:
             table[:, self.positions] = terms
             self._fill_others(table, x)
-        for index, log_prior in enumerate(self.log_prior):
-            if log_prior is None:
-                table[index] = 0.0
-            else:
-                table[index, 0] = log_prior
+        if self.any_dead:
+            table[self.dead] = 0.0
         totals = np.cumsum(table, axis=1)[:, -1].tolist()
         max_ll = max(totals)
         lse = max_ll + math.log(sum(math.exp(value - max_ll) for value in totals))
