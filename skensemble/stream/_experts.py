@@ -4,8 +4,16 @@ from river import tree
 
 
 def default_expert(grace_period, delta, leaf_prediction, nominal_attributes=None):
-    """The paper's expert: a plain Hoeffding tree (CapyMOA settings in river terms)."""
+    """The paper's expert: a plain Hoeffding tree (CapyMOA settings in river terms).
+
+    ``max_share_to_split=1.0`` switches off a rule MOA does not have: at a split
+    attempt, river treats a leaf whose majority class exceeds
+    ``max_share_to_split`` (default 0.99) as a pre-pruned leaf, deactivates it
+    and, through its memory manager, reactivates it with empty attribute
+    observers, so that leaf's naive-Bayes statistics start over.
+    """
     return tree.HoeffdingTreeClassifier(
+        max_share_to_split=1.0,
         nominal_attributes=nominal_attributes,
         grace_period=grace_period,
         delta=delta,

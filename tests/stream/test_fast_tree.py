@@ -195,3 +195,23 @@ def test_nominal_features_reach_the_default_experts():
     )
     assert type(leaf.splitters[2]).__name__ == "NominalSplitterClassif"
     assert type(leaf.splitters[0]).__name__ == "GaussianSplitter"
+
+
+def test_default_experts_keep_the_statistics_of_nearly_pure_leaves_as_moa_does():
+    # One minority instance in 400: the leaf is 99.75 % pure at every split attempt.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = np.zeros(400, dtype=int)
+    y[7] = 1
+    model = DriftMoEClassifier(n_experts=1, top_k=1, random_state=0).fit(X, y)
+    expert = model.experts_[0]
+    assert expert.max_share_to_split == 1.0
+    leaf = expert._root
+    assert leaf.is_active()
+    # Every instance is still in the observers; river's default (0.99) would have
+    # emptied them at the last split attempt (weight 400).
+    assert leaf.splitters[0]._att_dist_per_class[0].n_samples == 399
+    river_default = tree.HoeffdingTreeClassifier(grace_period=50, merit_preprune=False)
+    for row, label in zip(X.tolist(), y.tolist()):
+        river_default.learn_one(dict(enumerate(row)), label)
+    assert river_default._root.splitters == {}
