@@ -360,9 +360,14 @@ def merge(results_list):
                 key = f"{name}, {entry['n_instances']:,} instances"
                 existing = merged["streams"].get(key)
             if existing is None:
-                merged["streams"][key] = {**entry, "runs": dict(entry["runs"])}
+                merged["streams"][key] = {
+                    **entry,
+                    "runs": dict(entry["runs"]),
+                    "pooled": False,
+                }
             else:
                 existing["runs"].update(entry["runs"])
+                existing["pooled"] = True
     return merged
 
 
@@ -370,6 +375,7 @@ def render_markdown(merged, notes=None):
     commands = "\n".join(
         f"    {config['command']}    # {config['started']} to "
         f"{config.get('finished', 'unfinished')}"
+        + (f"; {config['kept']}" if "kept" in config else "")
         for config in merged["configs"]
     )
     lines = [
@@ -386,7 +392,8 @@ def render_markdown(merged, notes=None):
         "One seed per stream unless a cell shows mean ± std over seeds. Prequential "
         "(test-then-train) over the whole prefix; accuracy, kappa-M and kappa-T in %; "
         "instances/s includes the dict conversion of each row, the same for every "
-        "model; memory is the pickled size of the model at the end of the stream.",
+        "model; the vs-ARF speed column is shown only for models timed in the same "
+        "run; memory is the pickled size of the model at the end of the stream.",
         "",
     ]
     summary = []
@@ -402,9 +409,12 @@ def render_markdown(merged, notes=None):
             "|---|---|---|---|---|---|---|",
         ]
         for model_name, model_runs in runs.items():
+            # Speed ratios only within one run: pooled runs met other loads.
             speed = (
                 _ratio(model_runs, runs[ARF], "instances_per_second")
-                if ARF in runs and len(runs[ARF]) == len(model_runs)
+                if ARF in runs
+                and len(runs[ARF]) == len(model_runs)
+                and not entry.get("pooled")
                 else "-"
             )
             lines.append(
@@ -420,18 +430,20 @@ def render_markdown(merged, notes=None):
             best = _mean_std(runs[BEST_DATA], "accuracy")[0]
             gap = arf - faithful
             closed = (best - faithful) / gap if gap > 0 else float("nan")
-            speed = np.mean(
-                [
-                    a["instances_per_second"] / b["instances_per_second"]
-                    for a, b in zip(runs[FAITHFUL_DATA], runs[ARF])
-                ]
-            )
+            speed = None
+            if name in merged["speed"]:
+                timings = merged["speed"][name]["runs"]
+                speed = np.mean(
+                    np.array(timings[FAITHFUL_DATA][: len(timings[ARF])])
+                    / np.array(timings[ARF])
+                )
             summary.append((name, faithful, best, arf, gap, closed, speed))
     lines += [
         "## Summary: gap to ARF and speed",
         "",
         "Gap closed = (options - paper) / (ARF - paper), accuracy in points; "
-        "speed = DriftMoE-Data (paper) instances/s over ARF's.",
+        "speed = DriftMoE-Data (paper) instances/s over ARF's, from the "
+        "alternated measurement below (same process, same load).",
         "",
         "| stream | DriftMoE-Data (paper) | DriftMoE-Data (options) | ARF (river, 10) "
         "| gap | gap closed | speed vs ARF |",
@@ -439,9 +451,10 @@ def render_markdown(merged, notes=None):
     ]
     for name, faithful, best, arf, gap, closed, speed in summary:
         closed_text = "no gap" if gap <= 0 else f"{100 * closed:.0f} %"
+        speed_text = "-" if speed is None else f"{speed:.2f}x"
         lines.append(
             f"| {name} | {faithful:.2f} | {best:.2f} | {arf:.2f} | {gap:.2f} | "
-            f"{closed_text} | {speed:.2f}x |"
+            f"{closed_text} | {speed_text} |"
         )
     lines += [
         "",
