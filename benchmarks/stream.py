@@ -34,6 +34,10 @@ REAL_STREAMS = {
     "Outdoor": "outdoor_objects_stream.csv.gz",
     "Spam": "spam_corpus_stream.csv.gz",
 }
+# Nominal attributes of the MOA schema (elecNormNew.arff: day {1..7}). MOA hands
+# a nominal value to a learner as its index, so day 1..7 becomes 0..6, and every
+# model's Hoeffding trees treat the column as nominal, as in the paper's runs.
+NOMINAL = {"Electricity": {"day": 1}}
 # The SEA file's concept changes every 12,500 rows (see ../shared/data/README.md).
 KNOWN_DRIFTS = {"SEA (file)": [12_500, 25_000, 37_500]}
 SYNTHETIC_STREAMS = ["LEDa", "LEDg", "SEAa", "SEAg", "RBFm", "RBFf"]
@@ -60,28 +64,37 @@ BEST_TASK = "DriftMoE-Task (product)"
 ARF = "ARF (river, 10 trees)"
 
 
-def make_models(seed):
-    """Every model of one run, freshly built and seeded."""
+def make_models(seed, nominal=None):
+    """Every model of one run, freshly built and seeded.
+
+    ``nominal`` lists the column indices the stream's schema declares nominal.
+    """
+    moe = {"random_state": seed, "nominal_features": nominal}
+    trees = {"nominal_attributes": nominal}
     return {
-        FAITHFUL_DATA: DriftMoEClassifier(router_dropout=0.0, random_state=seed),
+        FAITHFUL_DATA: DriftMoEClassifier(router_dropout=0.0, **moe),
         BEST_DATA: DriftMoEClassifier(
             router_dropout=0.0,
             standardize=True,
             mixing="soft",
             drift_detector=drift.ADWIN(),
-            random_state=seed,
+            **moe,
         ),
-        FAITHFUL_TASK: DriftMoEClassifier(mode="task", random_state=seed),
+        FAITHFUL_TASK: DriftMoEClassifier(mode="task", **moe),
         BEST_TASK: DriftMoEClassifier(
-            mode="task", standardize=True, task_prediction="product", random_state=seed
+            mode="task", standardize=True, task_prediction="product", **moe
         ),
-        ARF: forest.ARFClassifier(n_models=10, seed=seed),
-        "SRP (river, 10)": ensemble.SRPClassifier(n_models=10, seed=seed),
+        ARF: forest.ARFClassifier(n_models=10, seed=seed, **trees),
+        "SRP (river, 10)": ensemble.SRPClassifier(
+            tree.HoeffdingTreeClassifier(grace_period=50, delta=0.01, **trees),
+            n_models=10,
+            seed=seed,
+        ),
         "LevBag (river, 10 HT)": ensemble.LeveragingBaggingClassifier(
-            tree.HoeffdingTreeClassifier(), n_models=10, seed=seed
+            tree.HoeffdingTreeClassifier(**trees), n_models=10, seed=seed
         ),
-        "HAT (river)": tree.HoeffdingAdaptiveTreeClassifier(seed=seed),
-        "Hoeffding tree (river)": tree.HoeffdingTreeClassifier(),
+        "HAT (river)": tree.HoeffdingAdaptiveTreeClassifier(seed=seed, **trees),
+        "Hoeffding tree (river)": tree.HoeffdingTreeClassifier(**trees),
     }
 
 
@@ -151,10 +164,22 @@ def synthetic_stream(name, n_instances, seed):
     return np.asarray(rows, dtype=float), np.asarray(labels), positions
 
 
+def nominal_columns(name, data_dir):
+    """Column indices of the stream's nominal attributes, or None."""
+    if name not in NOMINAL:
+        return None
+    import pandas as pd
+
+    header = pd.read_csv(Path(data_dir) / REAL_STREAMS[name], nrows=0).columns.tolist()
+    return [header.index(column) for column in NOMINAL[name]]
+
+
 def real_stream(name, n_instances, data_dir):
     import pandas as pd
 
     frame = pd.read_csv(Path(data_dir) / REAL_STREAMS[name], nrows=n_instances)
+    for column, first_value in NOMINAL.get(name, {}).items():
+        frame[column] -= first_value
     drifts = [p for p in KNOWN_DRIFTS.get(name, []) if p < len(frame)]
     return (
         frame.drop(columns="target").to_numpy(float),
@@ -195,8 +220,17 @@ def _save(results, args, finished=False):
     return results
 
 
+def _warm_up():
+    """Pay torch's one-off imports (Adam pulls in torch._dynamo) before timing."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=300, random_state=0)
+    prequential_score(DriftMoEClassifier(random_state=0), X, y)
+
+
 def run(args):
     results = _new_results(args)
+    _warm_up()
     stream_names = args.streams or [*REAL_STREAMS, *SYNTHETIC_STREAMS]
     for name in stream_names:
         entry = {"n_instances": None, "drifts": [], "runs": {}}
@@ -208,7 +242,9 @@ def run(args):
                     name, args.synthetic_instances, seed + 1
                 )
             entry["n_instances"], entry["drifts"] = len(y), drifts
-            for model_name, model in make_models(seed).items():
+            for model_name, model in make_models(
+                seed, nominal_columns(name, args.data_dir)
+            ).items():
                 if args.models and model_name not in args.models:
                     continue
                 start = time.perf_counter()
@@ -241,10 +277,10 @@ def run_speed(args):
             X, y, _ = real_stream(name, args.real_instances, args.data_dir)
         else:
             X, y, _ = synthetic_stream(name, args.synthetic_instances, 1)
-        prequential_score(DriftMoEClassifier(random_state=0), X[:300], y[:300])
+        _warm_up()
         timings = {"n_instances": len(y), "runs": {}}
         for repeat in range(args.speed_repeats):
-            models = make_models(repeat)
+            models = make_models(repeat, nominal_columns(name, args.data_dir))
             for model_name in (FAITHFUL_DATA, BEST_DATA, ARF):
                 outcome = run_one(models[model_name], X, y)
                 timings["runs"].setdefault(model_name, []).append(
@@ -307,39 +343,57 @@ def _ratio(runs, peer_runs, key):
 
 
 def merge(results_list):
-    """One report from several runs; a stream met twice keeps both, renamed."""
+    """One report from several runs.
+
+    Runs of the same stream at the same length are pooled model by model (a
+    model met twice keeps the later run); the same stream at another length
+    gets its own section, named with its length.
+    """
     merged = {"configs": [], "streams": {}, "speed": {}}
     for results in results_list:
         merged["configs"].append(results["config"])
         merged["speed"].update(results.get("speed", {}))
         for name, entry in results["streams"].items():
             key = name
-            if key in merged["streams"]:
+            existing = merged["streams"].get(key)
+            if existing is not None and existing["n_instances"] != entry["n_instances"]:
                 key = f"{name}, {entry['n_instances']:,} instances"
-            merged["streams"][key] = entry
+                existing = merged["streams"].get(key)
+            if existing is None:
+                merged["streams"][key] = {
+                    **entry,
+                    "runs": dict(entry["runs"]),
+                    "pooled": False,
+                }
+            else:
+                existing["runs"].update(entry["runs"])
+                existing["pooled"] = True
     return merged
 
 
-def render_markdown(merged):
+def render_markdown(merged, notes=None):
     commands = "\n".join(
         f"    {config['command']}    # {config['started']} to "
         f"{config.get('finished', 'unfinished')}"
+        + (f"; {config['kept']}" if "kept" in config else "")
         for config in merged["configs"]
     )
     lines = [
         "# Benchmark: DriftMoE vs river's stream ensembles",
         "",
-        "Commands (from the repository root, each with `OMP_NUM_THREADS=1 nice -n 15`, "
-        "run side by side; UTC start and end):",
+        "Commands (from the repository root, each with `OMP_NUM_THREADS=1 nice -n 10`, "
+        "at most two side by side on a 2-core machine shared with other jobs; UTC "
+        "start and end):",
         "",
         commands,
         "",
         f"Machine: {platform.machine()}, 2 CPU cores shared with other jobs, no GPU "
         f"(router on CPU); Python {platform.python_version()}. "
-        f"Seeds per stream: {merged['configs'][0]['seeds']}. Prequential "
+        "One seed per stream unless a cell shows mean ± std over seeds. Prequential "
         "(test-then-train) over the whole prefix; accuracy, kappa-M and kappa-T in %; "
         "instances/s includes the dict conversion of each row, the same for every "
-        "model; memory is the pickled size of the model at the end of the stream.",
+        "model; the vs-ARF speed column is shown only for models timed in the same "
+        "run; memory is the pickled size of the model at the end of the stream.",
         "",
     ]
     summary = []
@@ -355,9 +409,12 @@ def render_markdown(merged):
             "|---|---|---|---|---|---|---|",
         ]
         for model_name, model_runs in runs.items():
+            # Speed ratios only within one run: pooled runs met other loads.
             speed = (
                 _ratio(model_runs, runs[ARF], "instances_per_second")
-                if ARF in runs and len(runs[ARF]) == len(model_runs)
+                if ARF in runs
+                and len(runs[ARF]) == len(model_runs)
+                and not entry.get("pooled")
                 else "-"
             )
             lines.append(
@@ -373,18 +430,20 @@ def render_markdown(merged):
             best = _mean_std(runs[BEST_DATA], "accuracy")[0]
             gap = arf - faithful
             closed = (best - faithful) / gap if gap > 0 else float("nan")
-            speed = np.mean(
-                [
-                    a["instances_per_second"] / b["instances_per_second"]
-                    for a, b in zip(runs[FAITHFUL_DATA], runs[ARF])
-                ]
-            )
+            speed = None
+            if name in merged["speed"]:
+                timings = merged["speed"][name]["runs"]
+                speed = np.mean(
+                    np.array(timings[FAITHFUL_DATA][: len(timings[ARF])])
+                    / np.array(timings[ARF])
+                )
             summary.append((name, faithful, best, arf, gap, closed, speed))
     lines += [
         "## Summary: gap to ARF and speed",
         "",
         "Gap closed = (options - paper) / (ARF - paper), accuracy in points; "
-        "speed = DriftMoE-Data (paper) instances/s over ARF's.",
+        "speed = DriftMoE-Data (paper) instances/s over ARF's, from the "
+        "alternated measurement below (same process, same load).",
         "",
         "| stream | DriftMoE-Data (paper) | DriftMoE-Data (options) | ARF (river, 10) "
         "| gap | gap closed | speed vs ARF |",
@@ -392,9 +451,10 @@ def render_markdown(merged):
     ]
     for name, faithful, best, arf, gap, closed, speed in summary:
         closed_text = "no gap" if gap <= 0 else f"{100 * closed:.0f} %"
+        speed_text = "-" if speed is None else f"{speed:.2f}x"
         lines.append(
             f"| {name} | {faithful:.2f} | {best:.2f} | {arf:.2f} | {gap:.2f} | "
-            f"{closed_text} | {speed:.2f}x |"
+            f"{closed_text} | {speed_text} |"
         )
     lines += [
         "",
@@ -419,6 +479,8 @@ def render_markdown(merged):
     lines.append("")
     if merged["speed"]:
         lines += render_speed(merged["speed"])
+    if notes:
+        lines += [Path(notes).read_text()]
     return "\n".join(lines)
 
 
@@ -482,6 +544,9 @@ def main():
     parser.add_argument(
         "--render", nargs="+", default=None, help="only render these JSON files"
     )
+    parser.add_argument(
+        "--notes", default=None, help="markdown appended to the rendered report"
+    )
     args = parser.parse_args()
     if args.render:
         results = merge([json.loads(Path(path).read_text()) for path in args.render])
@@ -496,7 +561,7 @@ def main():
     if args.quick and not args.output:
         return
     output = Path(args.output or ROOT / "docs" / "benchmarks" / "stream.md")
-    output.write_text(render_markdown(results))
+    output.write_text(render_markdown(results, args.notes))
     plot_curves(results, output.with_suffix(".png"))
     print(f"wrote {output}")
 

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._torch import draw_seed, resolve_device, valid_device_string
 from ._experts import default_expert, fresh_copy
+from ._fast_tree import HoeffdingFastPath
 from ._river_face import _RiverClassifierMixin
 from ._router import OnlineStandardizer, Router
 from ._step import _MixtureStepMixin
@@ -73,6 +74,12 @@ class DriftMoEClassifier(
         Split confidence of the default Hoeffding-tree experts.
     leaf_prediction : {"nba", "nb", "mc"}, default="nba"
         Leaf prediction of the default Hoeffding-tree experts.
+    nominal_features : list, default=None
+        Features the default Hoeffding-tree experts treat as nominal (river's
+        ``nominal_attributes``): column indices for arrays, dict keys for
+        ``learn_one``. MOA, and so the paper, takes them from the data schema
+        (e.g. Electricity's ``day``). Only for the default experts: set
+        ``nominal_attributes`` on an ``expert`` template instead.
     expert : river classifier, default=None
         Template for the experts (cloned, and reseeded when it has a ``seed``
         parameter), e.g. ``river.tree.HoeffdingAdaptiveTreeClassifier()``.
@@ -163,6 +170,7 @@ class DriftMoEClassifier(
         "grace_period": [Interval(Integral, 1, None, closed="left")],
         "delta": [Interval(Real, 0, 1, closed="neither")],
         "leaf_prediction": [StrOptions({"nba", "nb", "mc"})],
+        "nominal_features": ["array-like", None],
         "expert": [HasMethods(["learn_one", "predict_proba_one", "clone"]), None],
         "standardize": ["boolean"],
         "mixing": [StrOptions({"hard", "soft"})],
@@ -172,6 +180,10 @@ class DriftMoEClassifier(
         "device": [str],
         "verbose": ["verbose"],
     }
+
+    # river's Hoeffding-tree experts predict and learn through HoeffdingFastPath,
+    # which gives the same numbers; tests switch it off to compare.
+    _exact_fast_path = True
 
     def __init__(
         self,
@@ -185,6 +197,7 @@ class DriftMoEClassifier(
         grace_period=50,
         delta=1e-7,
         leaf_prediction="nba",
+        nominal_features=None,
         expert=None,
         standardize=False,
         mixing="hard",
@@ -204,6 +217,7 @@ class DriftMoEClassifier(
         self.grace_period = grace_period
         self.delta = delta
         self.leaf_prediction = leaf_prediction
+        self.nominal_features = nominal_features
         self.expert = expert
         self.standardize = standardize
         self.mixing = mixing
@@ -345,6 +359,11 @@ class DriftMoEClassifier(
             raise ValueError(
                 f"top_k={self.top_k} must not exceed n_experts={self.n_experts}."
             )
+        if self.nominal_features is not None and self.expert is not None:
+            raise ValueError(
+                "nominal_features applies to the default experts only; set "
+                "nominal_attributes on the expert template instead."
+            )
         self.device_ = resolve_device(self.device)
         self.classes_ = np.asarray(classes)
         self._codes = {label: code for code, label in enumerate(self.classes_.tolist())}
@@ -363,11 +382,18 @@ class DriftMoEClassifier(
             device=self.device_,
         )
         template = self.expert
+        nominal = self.nominal_features
         if template is None:
             template = default_expert(
-                self.grace_period, self.delta, self.leaf_prediction
+                self.grace_period,
+                self.delta,
+                self.leaf_prediction,
+                None if nominal is None else list(np.asarray(nominal).tolist()),
             )
         self._expert_template = template
+        self._fast_path = None
+        if self._exact_fast_path and HoeffdingFastPath.supports(template):
+            self._fast_path = HoeffdingFastPath(feature_keys)
         self._expert_seed = draw_seed(random_state)
         self.experts_ = [
             fresh_copy(template, self._expert_seed + index)

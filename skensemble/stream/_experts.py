@@ -3,9 +3,18 @@
 from river import tree
 
 
-def default_expert(grace_period, delta, leaf_prediction):
-    """The paper's expert: a plain Hoeffding tree (CapyMOA settings in river terms)."""
+def default_expert(grace_period, delta, leaf_prediction, nominal_attributes=None):
+    """The paper's expert: a plain Hoeffding tree (CapyMOA settings in river terms).
+
+    ``max_share_to_split=1.0`` switches off a rule MOA does not have: at a split
+    attempt, river treats a leaf whose majority class exceeds
+    ``max_share_to_split`` (default 0.99) as a pre-pruned leaf, deactivates it
+    and, through its memory manager, reactivates it with empty attribute
+    observers, so that leaf's naive-Bayes statistics start over.
+    """
     return tree.HoeffdingTreeClassifier(
+        max_share_to_split=1.0,
+        nominal_attributes=nominal_attributes,
         grace_period=grace_period,
         delta=delta,
         tau=0.05,
@@ -23,25 +32,41 @@ def fresh_copy(template, seed):
     return template.clone()
 
 
-def fill_class_probabilities(experts, x, out):
+def expert_probabilities(expert, x, row, fast_path):
+    """``expert.predict_proba_one(x)``, through the exact fast path when given."""
+    if fast_path is None:
+        return expert.predict_proba_one(x)
+    return fast_path.predict_proba_one(expert, x, row)
+
+
+def expert_learn(expert, x, label, row, fast_path):
+    """``expert.learn_one(x, label)``, through the exact fast path when given."""
+    if fast_path is None:
+        expert.learn_one(x, label)
+    else:
+        fast_path.learn_one(expert, x, label, row)
+
+
+def fill_class_probabilities(experts, x, out, row=None, fast_path=None):
     """Write every expert's class probabilities for ``x`` into row ``i`` of ``out``.
 
     Experts learn integer class codes. An expert that has learnt nothing returns
     ``{}`` and gets the uniform distribution; classes it has not seen get 0.
+    ``row`` holds the values of ``x`` as floats for ``fast_path``.
     """
     n_classes = out.shape[1]
-    for row, expert in zip(out, experts):
-        probabilities = expert.predict_proba_one(x)
+    for target, expert in zip(out, experts):
+        probabilities = expert_probabilities(expert, x, row, fast_path)
         if probabilities:
-            row.fill(0.0)
+            target.fill(0.0)
             for code, probability in probabilities.items():
-                row[code] = probability
+                target[code] = probability
         else:
-            row.fill(1.0 / n_classes)
+            target.fill(1.0 / n_classes)
 
 
-def fill_positive_probabilities(experts, x, out):
+def fill_positive_probabilities(experts, x, out, row=None, fast_path=None):
     """Write each binary (one-vs-rest) expert's probability of ``True`` into ``out``."""
     for index, expert in enumerate(experts):
-        probabilities = expert.predict_proba_one(x)
+        probabilities = expert_probabilities(expert, x, row, fast_path)
         out[index] = probabilities.get(True, 0.0) if probabilities else 0.5

@@ -4,7 +4,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._experts import fill_class_probabilities, fill_positive_probabilities, fresh_copy
+from ._experts import (
+    expert_learn,
+    fill_class_probabilities,
+    fill_positive_probabilities,
+    fresh_copy,
+)
 
 
 @dataclass
@@ -52,7 +57,9 @@ class _MixtureStepMixin:
         n_experts = len(self.experts_)
         if self.mode == "task":
             positive = np.empty(n_experts)
-            fill_positive_probabilities(self.experts_, x, positive)
+            fill_positive_probabilities(
+                self.experts_, x, positive, row, self._fast_path
+            )
             votes = 1.0 / (1.0 + np.exp(-scores.astype(np.float64)))
             if self.task_prediction == "product":
                 votes = votes * positive
@@ -62,7 +69,9 @@ class _MixtureStepMixin:
             )
             return _TestStep(row, router_input, positive, None, probabilities)
         expert_probabilities = np.empty((n_experts, len(self.classes_)))
-        fill_class_probabilities(self.experts_, x, expert_probabilities)
+        fill_class_probabilities(
+            self.experts_, x, expert_probabilities, row, self._fast_path
+        )
         top_experts = np.argsort(-scores, kind="stable")[: self.top_k]
         if self.mixing == "hard":
             probabilities = expert_probabilities[top_experts[0]]
@@ -101,7 +110,7 @@ class _MixtureStepMixin:
         self.router_.record(step.router_input, target)
         self.n_router_steps_ = self.router_.n_steps
         for index, label, error in zip(learners, labels, errors):
-            self.experts_[index].learn_one(x, label)
+            expert_learn(self.experts_[index], x, label, step.row, self._fast_path)
             self.expert_learn_counts_[index] += 1
             if self._detectors is not None:
                 self._watch_expert(index, error)
