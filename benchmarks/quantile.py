@@ -75,7 +75,7 @@ CONFIDENCES = (0.8, 0.9)
 LINEAR_ROWS = 2000
 # TabM epochs: large sets get few epochs (early stopping rarely triggers
 # earlier); small sets need more passes to take enough optimizer steps.
-TABM_EPOCHS_LARGE, TABM_EPOCHS_SMALL, TABM_LARGE_ROWS = 20, 100, 5000
+TABM_EPOCHS_LARGE, TABM_EPOCHS_SMALL, TABM_LARGE_ROWS = 30, 60, 1000
 AGGREGATORS = {
     "mean": {"weights": "mean"},
     "median": {"weights": "median"},
