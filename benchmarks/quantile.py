@@ -385,7 +385,7 @@ def markdown(results, table, command, seconds, not_run, report_only=False):
         "",
     ]
     if not_run:
-        lines += ["**Not run:** " + not_run, ""]
+        lines += ["**Splits not run** (count missing of 5): " + not_run, ""]
     if report_only:
         lines += [
             "This page was rebuilt with `--report-only` from the per-split CSV(s)",
