@@ -26,7 +26,13 @@ from skensemble.quantile._crossfit import as_multi_quantile, crossfit, fit_full
 from skensemble.quantile._crossfit import predict_grid as base_grid
 from skensemble.quantile._noncrossing import apply_noncrossing, widen_from_median
 from skensemble.quantile._predict import QuantilePredictionMixin
-from skensemble.quantile._weights import fit_head, head_weights, predict_head
+from skensemble.quantile._weights import (
+    LOCAL_SEARCH_SPACE,
+    SEARCH_SPACE,
+    fit_head,
+    head_weights,
+    predict_head,
+)
 
 _DEFAULT_GRID = np.round(np.arange(1, 20) / 20, 10)
 
@@ -108,7 +114,12 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
     calibration_size : float, default=0.2
         Fraction of rows held out for split conformal calibration.
     crossing_penalty : float, default=1.0
-        Weight of the penalty on crossing adjacent levels during training.
+        Weight of the crossing penalty during training: the mean of
+        ``(q_tau - q_tau' + crossing_margin)_+`` over all pairs of levels
+        ``tau < tau'`` (Fakoor et al., eq. 19).
+    crossing_margin : float, default=0.0
+        Spacing asked of every pair of levels by the penalty, in units of the
+        standardised target (the paper searches 1e-4 to 1e-2).
     hidden_size : int, default=64
         Width of the local weight network.
     n_layers : int, default=2
@@ -125,8 +136,17 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
         Maximum number of epochs of weight training.
     n_iter_no_change : int, default=20
         Epochs without improvement of the validation pinball loss before stopping.
-    validation_fraction : float, default=0.1
-        Fraction of the training rows used for early stopping of the weights.
+    validation_fraction : float, default=0.2
+        Fraction of the out-of-fold rows held out for early stopping of the
+        weights (and for choosing among the ``n_search`` candidates); 0.2 is
+        the paper's 80/20 train/validation split.
+    n_search : int, default=1
+        Random search of the paper: the given settings plus ``n_search - 1``
+        draws of ``crossing_penalty``, ``crossing_margin`` and, for local
+        weights, ``hidden_size``, ``n_layers`` and ``dropout`` from the grids
+        of Fakoor et al.; the head with the lowest validation pinball loss is
+        kept. The paper uses 20 draws; each costs one more training of the
+        weights (base models are not refitted).
     tol : float, default=1e-5
         Minimum improvement of the validation loss that counts.
     n_jobs : int, default=None
@@ -159,6 +179,10 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
         Levels of the calibrated pairs (only when ``conformal`` is set).
     oof_predictions_ : ndarray of shape (n_train, n_models, n_quantiles)
         Out-of-fold base predictions the weights were trained on (learned weights).
+    search_params_ : dict
+        Settings of the kept weight head among the searched ones
+        (``crossing_penalty``, ``crossing_margin``, ``hidden_size``, ``n_layers``,
+        ``dropout``; learned weights only).
     loss_curve_ : list of float
         Training pinball loss per epoch, in units of the standardised target.
     validation_scores_ : list of float
@@ -217,6 +241,7 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
         "conformal": [StrOptions({"split", "cv+"}), None],
         "calibration_size": [Interval(Real, 0, 1, closed="neither")],
         "crossing_penalty": [Interval(Real, 0, None, closed="left")],
+        "crossing_margin": [Interval(Real, 0, None, closed="left")],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -229,6 +254,7 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_search": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_jobs": [None, Integral],
         "random_state": ["random_state"],
@@ -248,6 +274,7 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
         conformal=None,
         calibration_size=0.2,
         crossing_penalty=1.0,
+        crossing_margin=0.0,
         hidden_size=64,
         n_layers=2,
         dropout=0.0,
@@ -256,7 +283,8 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
         batch_size="auto",
         max_iter=200,
         n_iter_no_change=20,
-        validation_fraction=0.1,
+        validation_fraction=0.2,
+        n_search=1,
         tol=1e-5,
         n_jobs=None,
         random_state=None,
@@ -272,6 +300,7 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
         self.conformal = conformal
         self.calibration_size = calibration_size
         self.crossing_penalty = crossing_penalty
+        self.crossing_margin = crossing_margin
         self.hidden_size = hidden_size
         self.n_layers = n_layers
         self.dropout = dropout
@@ -281,6 +310,7 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
         self.max_iter = max_iter
         self.n_iter_no_change = n_iter_no_change
         self.validation_fraction = validation_fraction
+        self.n_search = n_search
         self.tol = tol
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -407,7 +437,7 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
         return features, base, (y - self._y_mean) / self._y_scale
 
     def _fit_head(self, X, base, y, random_state, record):
-        head, curves = fit_head(
+        head, curves, chosen = fit_head(
             *self._scaled(X, base, y),
             self.quantiles_,
             self.get_params(deep=False),
@@ -415,6 +445,9 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
             self.device_,
         )
         if record:
+            self.search_params_ = {
+                key: chosen[key] for key in (*SEARCH_SPACE, *LOCAL_SEARCH_SPACE)
+            }
             self.loss_curve_, self.validation_scores_ = curves
             self.n_iter_ = len(curves[0])
         return head

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import torch
+from sklearn.model_selection import ParameterSampler
 from torch import nn
 
 from skensemble._torch import (
@@ -111,10 +112,18 @@ def pinball(prediction, target, levels):
     return torch.maximum(levels * residual, (levels - 1) * residual).mean()
 
 
-def crossing(prediction):
-    if prediction.shape[1] < 2:
+def crossing(prediction, margin=0.0):
+    """Mean hinge ``(q_i - q_j + margin)_+`` over all level pairs ``i < j``.
+
+    Fakoor et al.'s crossing penalty (eq. 19 of the paper, ``margin_loss`` of
+    their code): every pair of levels, not only neighbours, and a margin that
+    asks levels to be at least ``margin`` apart (in standardised target units).
+    """
+    n_levels = prediction.shape[1]
+    if n_levels < 2:
         return prediction.new_zeros(())
-    return torch.relu(prediction[:, :-1] - prediction[:, 1:]).mean()
+    lower, upper = torch.triu_indices(n_levels, n_levels, 1, device=prediction.device)
+    return torch.relu(prediction[:, lower] - prediction[:, upper] + margin).mean()
 
 
 def auto_batch_size(n_samples):
@@ -149,6 +158,7 @@ def train_head(head, train, validation, levels, settings, seed, device):
         batch_size = auto_batch_size(n_samples)
     batch_size = min(batch_size, n_samples)
     penalty = settings["crossing_penalty"]
+    margin = settings["crossing_margin"]
     loss_curve, validation_scores = [], []
     best_score, best_state, epochs_without_gain = np.inf, None, 0
     for epoch in range(settings["max_iter"]):
@@ -160,7 +170,7 @@ def train_head(head, train, validation, levels, settings, seed, device):
             prediction = head(features[batch], base[batch])
             loss = pinball(prediction, target[batch], levels_t)
             if penalty > 0:
-                loss = loss + penalty * crossing(prediction)
+                loss = loss + penalty * crossing(prediction, margin)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -196,21 +206,42 @@ _TRAINING_SETTINGS = (
     "n_iter_no_change",
     "tol",
     "crossing_penalty",
+    "crossing_margin",
     "verbose",
 )
 
 
-def fit_head(features, base, target, levels, params, random_state, device):
-    """Build and train the head described by the aggregator's ``params``.
+# Fakoor et al.'s random-search space (their code's NETWORK_PARAM_GRID and
+# the single-margin QUANTILE_LOSS_PARAM_GRID_FIX; learning rate 1e-3 there).
+SEARCH_SPACE = {
+    "crossing_penalty": [0.5, 1.0, 2.0, 5.0, 10.0],
+    "crossing_margin": [1e-4, 1e-3, 5e-3, 7.5e-3, 9.9e-3],
+}
+LOCAL_SEARCH_SPACE = {
+    "hidden_size": [64, 128],
+    "n_layers": [2, 3],
+    "dropout": [0.0, 0.05, 0.1],
+}
 
-    Inputs are standardised. A random ``validation_fraction`` of the rows is
-    held out for early stopping. Returns the head (on the CPU) and its
-    (loss_curve, validation_scores).
+
+def search_candidates(params, seed):
+    """The aggregator's own settings, then ``n_search - 1`` random draws.
+
+    Draws come from :data:`SEARCH_SPACE` (and :data:`LOCAL_SEARCH_SPACE` for
+    local weights); every candidate keeps the other settings of ``params``.
     """
-    order = random_state.permutation(target.size)
-    n_validation = max(1, round(params["validation_fraction"] * target.size))
-    validation, train = order[:n_validation], order[n_validation:]
-    seed = draw_seed(random_state)
+    candidates = [dict(params)]
+    if params["n_search"] > 1:
+        space = dict(SEARCH_SPACE)
+        if params["weights"] == "local":
+            space.update(LOCAL_SEARCH_SPACE)
+        sampler = ParameterSampler(space, params["n_search"] - 1, random_state=seed)
+        candidates += [{**params, **draw} for draw in sampler]
+    return candidates
+
+
+def _train_candidate(features, base, target, rows, levels, params, seed, device):
+    train, validation = rows
     with seeded(seed, device), worker_threads():
         head = AggregationHead(
             n_models=base.shape[1],
@@ -231,6 +262,33 @@ def fit_head(features, base, target, levels, params, random_state, device):
             device,
         )
     return head.cpu(), curves
+
+
+def fit_head(features, base, target, levels, params, random_state, device):
+    """Build and train the head described by the aggregator's ``params``.
+
+    Inputs are standardised. A random ``validation_fraction`` of the rows is
+    held out for early stopping; with ``n_search > 1`` the same rows also pick
+    the candidate of :func:`search_candidates` with the lowest validation
+    pinball loss, as in the paper's random search. Returns the head (on the
+    CPU), its (loss_curve, validation_scores) and the chosen settings.
+    """
+    order = random_state.permutation(target.size)
+    n_validation = max(1, round(params["validation_fraction"] * target.size))
+    rows = order[n_validation:], order[:n_validation]
+    # Training seeds first: the first candidate (the given settings) trains
+    # exactly as without a search, so a search can only lower the kept loss.
+    seeds = [draw_seed(random_state) for _ in range(params["n_search"])]
+    candidates = search_candidates(params, draw_seed(random_state))
+    best = None
+    for candidate, seed in zip(candidates, seeds, strict=True):
+        head, curves = _train_candidate(
+            features, base, target, rows, levels, candidate, seed, device
+        )
+        score = min(curves[1])
+        if best is None or score < best[0]:
+            best = (score, head, curves, candidate)
+    return best[1], best[2], best[3]
 
 
 def predict_head(head, features, base, device, batch_size=4096):

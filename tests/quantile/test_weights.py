@@ -1,0 +1,104 @@
+"""The weight training of the aggregator: crossing penalty and random search."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from sklearn.ensemble import HistGradientBoostingRegressor
+
+from skensemble.quantile import MultiQuantileRegressor, QuantileAggregator
+from skensemble.quantile._weights import (
+    LOCAL_SEARCH_SPACE,
+    SEARCH_SPACE,
+    crossing,
+    search_candidates,
+)
+
+from ._helpers import heteroscedastic
+
+
+def brute_force_crossing(prediction, margin):
+    rows, n_levels = prediction.shape
+    pairs = list(itertools.combinations(range(n_levels), 2))
+    total = sum(
+        max(prediction[r, i] - prediction[r, j] + margin, 0.0)
+        for r in range(rows)
+        for i, j in pairs
+    )
+    return total / (rows * len(pairs))
+
+
+@pytest.mark.parametrize("margin", [0.0, 0.05])
+def test_crossing_penalty_is_the_mean_hinge_over_all_level_pairs(margin):
+    prediction = np.random.RandomState(0).normal(size=(7, 6))
+    value = crossing(torch.tensor(prediction), margin)
+    assert float(value) == pytest.approx(brute_force_crossing(prediction, margin))
+
+
+def test_crossing_penalty_sees_pairs_beyond_neighbours():
+    # Neighbours 0-1 and 1-2 are 0.1 apart, so a margin of 0.15 is violated by
+    # both; the pair 0-2 (0.2 apart) is not. Without margin nothing is penalised.
+    prediction = torch.tensor([[0.0, 0.1, 0.2]])
+    assert float(crossing(prediction, 0.0)) == 0.0
+    assert float(crossing(prediction, 0.15)) == pytest.approx(2 * 0.05 / 3)
+    # Levels 0 and 2 cross by 0.3 while 0-1 and 1-2 cross by 0.1 and 0.2.
+    crossed = torch.tensor([[0.3, 0.2, 0.0]])
+    assert float(crossing(crossed, 0.0)) == pytest.approx((0.1 + 0.2 + 0.3) / 3)
+
+
+def test_search_candidates_start_with_the_given_settings_and_stay_in_the_grid():
+    params = {
+        "n_search": 6,
+        "weights": "local",
+        "crossing_penalty": 3.0,
+        "crossing_margin": 0.0,
+        "hidden_size": 16,
+        "n_layers": 1,
+        "dropout": 0.2,
+        "learning_rate": 1e-2,
+    }
+    candidates = search_candidates(params, seed=0)
+    assert len(candidates) == 6
+    assert candidates[0] == params
+    for candidate in candidates[1:]:
+        for key, grid in {**SEARCH_SPACE, **LOCAL_SEARCH_SPACE}.items():
+            assert candidate[key] in grid
+        assert candidate["learning_rate"] == 1e-2
+    global_candidates = search_candidates({**params, "weights": "global"}, seed=0)
+    assert all(c["hidden_size"] == 16 for c in global_candidates)
+    single = {**params, "n_search": 1}
+    assert search_candidates(single, seed=0) == [single]
+
+
+def test_search_keeps_the_candidate_with_the_lowest_validation_loss():
+    X, y = heteroscedastic(300, random_state=3)
+    settings = dict(
+        estimators=[
+            (
+                "hgb",
+                MultiQuantileRegressor(
+                    HistGradientBoostingRegressor(loss="quantile", max_iter=10),
+                    quantiles=[0.1, 0.5, 0.9],
+                ),
+            ),
+        ],
+        quantiles=[0.1, 0.5, 0.9],
+        weights="local",
+        granularity="medium",
+        max_iter=15,
+        n_iter_no_change=5,
+        random_state=0,
+    )
+    alone = QuantileAggregator(**settings).fit(X, y)
+    searched = QuantileAggregator(**settings, n_search=4).fit(X, y)
+    # The first candidate trains exactly as without search, on the same rows.
+    assert min(searched.validation_scores_) <= min(alone.validation_scores_)
+    assert alone.search_params_ == {
+        "crossing_penalty": 1.0,
+        "crossing_margin": 0.0,
+        "hidden_size": 64,
+        "n_layers": 2,
+        "dropout": 0.0,
+    }
+    assert set(searched.search_params_) == set(alone.search_params_)
