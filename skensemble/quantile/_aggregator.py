@@ -1,6 +1,5 @@
 """QuantileAggregator: learn how to combine quantile regressors (Fakoor et al. 2023)."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -14,17 +13,16 @@ from skensemble._quantile_levels import (
     symmetric_pairs,
 )
 from skensemble._torch import resolve_device, valid_device_string
-from skensemble.quantile._conformal import (
-    apply_split_offsets,
-    conformity_scores,
-    cv_plus_bounds,
-    cv_plus_guaranteed,
-    pair_miscoverage,
-    split_offsets,
+from skensemble.quantile._calibration import ConformalCalibrationMixin
+from skensemble.quantile._crossfit import (
+    as_multi_quantile,
+    check_estimators,
+    check_finite,
+    crossfit,
+    fit_full,
 )
-from skensemble.quantile._crossfit import as_multi_quantile, crossfit, fit_full
 from skensemble.quantile._crossfit import predict_grid as base_grid
-from skensemble.quantile._noncrossing import apply_noncrossing, widen_from_median
+from skensemble.quantile._noncrossing import apply_noncrossing
 from skensemble.quantile._predict import QuantilePredictionMixin
 from skensemble.quantile._weights import (
     LOCAL_SEARCH_SPACE,
@@ -37,38 +35,9 @@ from skensemble.quantile._weights import (
 _DEFAULT_GRID = np.round(np.arange(1, 20) / 20, 10)
 
 
-def _check_estimators(estimators):
-    if not isinstance(estimators, (list, tuple)) or len(estimators) == 0:
-        raise ValueError(
-            "estimators must be a non-empty list of (name, estimator) tuples; "
-            f"got {estimators!r}."
-        )
-    names = []
-    for item in estimators:
-        if not (
-            isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
-        ):
-            raise ValueError(
-                "Each entry of estimators must be a (name, estimator) tuple; "
-                f"got {item!r}."
-            )
-        names.append(item[0])
-    if len(set(names)) != len(names):
-        raise ValueError(f"Estimator names must be unique; got {names}.")
-    return names
-
-
-def _check_finite(base_predictions, names):
-    finite = np.isfinite(base_predictions).all(axis=(0, 2))
-    if not finite.all():
-        bad = [name for name, ok in zip(names, finite, strict=True) if not ok]
-        raise ValueError(
-            f"Base models {bad} produced non-finite out-of-fold quantile "
-            "predictions; the aggregation weights cannot be learned from them."
-        )
-
-
-class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator):
+class QuantileAggregator(
+    ConformalCalibrationMixin, QuantilePredictionMixin, RegressorMixin, BaseEstimator
+):
     """Combine quantile regressors into one non-crossing, calibrated model.
 
     Each base model predicts a grid of quantile levels. The aggregate at level
@@ -341,7 +310,7 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
                 f"got {self.device!r}."
             )
         self.device_ = resolve_device(self.device)
-        names = _check_estimators(self.estimators)
+        names = check_estimators(self.estimators)
         grid = _DEFAULT_GRID if self.quantiles is None else self.quantiles
         self.quantiles_ = check_quantile_grid(grid)
         pairs = symmetric_pairs(self.quantiles_)
@@ -369,6 +338,7 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
         self._set_scaling(X_fit, y_fit)
 
         learned = self.weights in ("local", "global")
+        fitted = None
         fold_of_sample = random_state.permutation(fit_rows.size) % self.cv
         if learned or self.conformal == "cv+":
             fitted = crossfit(
@@ -389,31 +359,18 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
         self.loss_curve_, self.validation_scores_, self.n_iter_ = [], [], 0
         self.head_ = None
         if learned:
-            _check_finite(fitted["oof"], names)
+            check_finite(fitted["oof"], names)
             self.oof_predictions_ = fitted["oof"]
             self.head_ = self._fit_head(X_fit, fitted["oof"], y_fit, random_state, True)
         self.weights_ = self._summary_weights(X_fit)
 
         if self.conformal is not None:
-            self.conformal_pairs_ = np.array(
-                [[self.quantiles_[i], self.quantiles_[j]] for i, j in pairs]
-            )
-            alphas = pair_miscoverage(self.quantiles_, pairs)
-        if self.conformal == "split":
-            X_cal = X[calibration_rows]
-            calibrated = self._aggregate(X_cal, self._stack(self.estimators_, X_cal))
-            scores = conformity_scores(calibrated, y[calibration_rows], pairs)
-            self.conformal_offsets_, guaranteed = split_offsets(scores, alphas)
-        elif self.conformal == "cv+":
-            self._fit_cv_plus(X_fit, y_fit, fold_of_sample, fitted, random_state)
-            guaranteed = self._cv_plus_guaranteed
-        if self.conformal is not None and not np.all(guaranteed):
-            warnings.warn(
-                "Too few calibration rows for the finite-sample guarantee of the "
-                f"conformal intervals at levels {self.conformal_pairs_[~guaranteed]}; "
-                "their bounds use the most extreme score instead.",
-                UserWarning,
-                stacklevel=2,
+            self._calibrate(
+                (X, y, calibration_rows),
+                (X_fit, y_fit),
+                fold_of_sample,
+                fitted,
+                random_state,
             )
         return self
 
@@ -451,32 +408,6 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
             self.loss_curve_, self.validation_scores_ = curves
             self.n_iter_ = len(curves[0])
         return head
-
-    def _fit_cv_plus(self, X, y, fold_of_sample, fitted, random_state):
-        n_folds = len(fitted["folds"])
-        self.fold_estimators_ = fitted["folds"]
-        self.fold_heads_ = [None] * n_folds
-        oof_aggregate = np.empty((y.size, self.quantiles_.size))
-        for fold in range(n_folds):
-            inside = fold_of_sample == fold
-            if self.head_ is not None:
-                outside = ~inside
-                self.fold_heads_[fold] = self._fit_head(
-                    X[outside],
-                    fitted["inner_oof"][fold][outside],
-                    y[outside],
-                    random_state,
-                    False,
-                )
-            oof_aggregate[inside] = self._aggregate(
-                X[inside], fitted["oof"][inside], self.fold_heads_[fold]
-            )
-        pairs = symmetric_pairs(self.quantiles_)
-        self._cv_plus_scores = conformity_scores(oof_aggregate, y, pairs)
-        self._cv_plus_folds = fold_of_sample
-        self._cv_plus_guaranteed = cv_plus_guaranteed(
-            y.size, pair_miscoverage(self.quantiles_, pairs)
-        )
 
     @staticmethod
     def _stack(models, X):
@@ -539,29 +470,4 @@ class QuantileAggregator(QuantilePredictionMixin, RegressorMixin, BaseEstimator)
         predictions = self._aggregate(X, self._stack(self.estimators_, X))
         if self.conformal is None:
             return predictions
-        pairs = symmetric_pairs(self.quantiles_)
-        if self.conformal == "split":
-            predictions = apply_split_offsets(
-                predictions, pairs, self.conformal_offsets_
-            )
-        else:
-            fold_predictions = np.stack(
-                [
-                    self._aggregate(X, self._stack(models, X), head)
-                    for models, head in zip(
-                        self.fold_estimators_, self.fold_heads_, strict=True
-                    )
-                ]
-            )
-            lower, upper = cv_plus_bounds(
-                fold_predictions,
-                self._cv_plus_folds,
-                self._cv_plus_scores,
-                pairs,
-                pair_miscoverage(self.quantiles_, pairs),
-            )
-            predictions[:, [i for i, _ in pairs]] = lower
-            predictions[:, [j for _, j in pairs]] = upper
-        # Conformal shifts can re-introduce crossings; fixing them only by
-        # widening keeps every calibrated interval's coverage guarantee.
-        return widen_from_median(predictions, self._median_index())
+        return self._calibrated_grid(X, predictions)

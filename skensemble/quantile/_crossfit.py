@@ -103,3 +103,36 @@ def fit_full(models, X, y, n_jobs, verbose):
         for model in models
     )
     return [fitted for fitted, _ in results]
+
+
+def check_estimators(estimators):
+    """The names of a non-empty list of unique (name, estimator) tuples."""
+    if not isinstance(estimators, (list, tuple)) or len(estimators) == 0:
+        raise ValueError(
+            "estimators must be a non-empty list of (name, estimator) tuples; "
+            f"got {estimators!r}."
+        )
+    names = []
+    for item in estimators:
+        if not (
+            isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+        ):
+            raise ValueError(
+                "Each entry of estimators must be a (name, estimator) tuple; "
+                f"got {item!r}."
+            )
+        names.append(item[0])
+    if len(set(names)) != len(names):
+        raise ValueError(f"Estimator names must be unique; got {names}.")
+    return names
+
+
+def check_finite(base_predictions, names):
+    """Raise when a base model's out-of-fold predictions are not finite."""
+    finite = np.isfinite(base_predictions).all(axis=(0, 2))
+    if not finite.all():
+        bad = [name for name, ok in zip(names, finite, strict=True) if not ok]
+        raise ValueError(
+            f"Base models {bad} produced non-finite out-of-fold quantile "
+            "predictions; the aggregation weights cannot be learned from them."
+        )
