@@ -208,11 +208,11 @@ def report(measured, quick):
     lines += [
         "",
         f"Run {measured['started']} UTC on {platform.machine()} "
-        f"({os.cpu_count()} cores shared with other jobs), torch {measured['torch']}, "
+        f"({os.cpu_count()} cores), torch {measured['torch']}, "
         f"Python {platform.python_version()}. Load average (1/5/15 min) "
         f"{_load(load_before)} before and {_load(load_after)} after. Command: "
-        f"`OMP_NUM_THREADS=1 nice -n 10 python benchmarks/_scale_ddp.py"
-        f"{' --quick' if quick else ''}`.",
+        "`OMP_NUM_THREADS=1 python benchmarks/_scale_ddp.py"
+        f"{' --quick' if quick else ''}` (or as part of `benchmarks/scale.py`).",
         "",
         f"Reading: two processes fit {speedup:.2f}x as fast as one "
         f"({speedup / 2:.0%} parallel efficiency). Each step, every rank computes "

@@ -364,9 +364,9 @@ def header(command, seconds, parts):
         "",
         f"Command: `{command}`  ",
         f"Date: {now}  ",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores **shared with "
-        "other jobs** (other sessions were training and testing on the same cores "
-        f"during the run), no GPU, Python {platform.python_version()}, "
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores (the load "
+        "average before each run is in the tables: above 0 means other jobs "
+        f"shared the cores), no GPU, Python {platform.python_version()}, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}  ",
         f"Wall time: {seconds / 60:.1f} min (parts: {', '.join(parts)})",
         "",
@@ -381,11 +381,12 @@ def reading():
         "",
         "## Reading",
         "",
-        "Two workers on two cores can at best halve the wall time; this machine "
-        "was shared with other jobs, so the parallel runs competed with them for "
-        "the second core and the numbers are a lower bound of what two free cores "
-        "give. The results do not depend on the backend: each fit is seeded from "
-        "its `random_state` and runs single-threaded wherever it lands.",
+        "Two workers on two cores can at best halve the wall time, and this "
+        "process's own scheduling and the other jobs on the machine (see the load "
+        "columns) take part of the second core, so the numbers are a lower bound "
+        "of what two free cores give. The results do not depend on the backend: "
+        "each fit is seeded from its `random_state` and runs single-threaded "
+        "wherever it lands.",
         "",
         "What a GPU cluster changes: with one Dask worker per GPU "
         '(`CUDA_VISIBLE_DEVICES=i dask worker ... --nthreads 1`, `device="auto"`) '
@@ -413,8 +414,12 @@ def main(argv=None):
         args.repeats = 1 if args.quick else 2
     if not DATA.exists():
         sys.exit(f"Benchmark data not found at {DATA}; see DESIGN.md.")
-    command = "OMP_NUM_THREADS=1 nice -n 10 python benchmarks/scale.py " + " ".join(
-        sys.argv[1:] if argv is None else argv
+    threads = os.environ.get("OMP_NUM_THREADS")
+    prefix = f"OMP_NUM_THREADS={threads} " if threads else ""
+    command = (
+        prefix
+        + "python benchmarks/scale.py "
+        + " ".join(sys.argv[1:] if argv is None else argv)
     )
     start = time.perf_counter()
     body = []
