@@ -12,7 +12,7 @@ from skensemble._quantile_levels import (
     check_quantile_grid,
     symmetric_pairs,
 )
-from skensemble._torch import resolve_device, valid_device_string
+from skensemble._torch import check_device, resolve_device
 from skensemble.quantile._calibration import ConformalCalibrationMixin
 from skensemble.quantile._crossfit import (
     as_multi_quantile,
@@ -304,11 +304,7 @@ class QuantileAggregator(
         """
         X, y = validate_data(self, X, y, y_numeric=True)
         y = y.astype(float)
-        if not valid_device_string(self.device):
-            raise ValueError(
-                "device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'; "
-                f"got {self.device!r}."
-            )
+        check_device(self.device)
         self.device_ = resolve_device(self.device)
         names = check_estimators(self.estimators)
         grid = _DEFAULT_GRID if self.quantiles is None else self.quantiles

@@ -14,7 +14,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._torch import draw_seed, resolve_device, valid_device_string
+from .._torch import check_device, draw_seed, resolve_device
 from ._experts import default_expert, fresh_copy
 from ._fast_tree import HoeffdingFastPath
 from ._river_face import _RiverClassifierMixin
@@ -350,11 +350,7 @@ class DriftMoEClassifier(
                 f"router_hidden must be a non-empty sequence of positive widths, "
                 f"got {self.router_hidden!r}."
             )
-        if not valid_device_string(self.device):
-            raise ValueError(
-                f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', "
-                f"got {self.device!r}."
-            )
+        check_device(self.device)
         if self.mode == "data" and self.top_k > self.n_experts:
             raise ValueError(
                 f"top_k={self.top_k} must not exceed n_experts={self.n_experts}."
