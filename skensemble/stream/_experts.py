@@ -50,19 +50,19 @@ def expert_learn(expert, x, label, row, fast_path):
 def fill_class_probabilities(experts, x, out, row=None, fast_path=None):
     """Write every expert's class probabilities for ``x`` into row ``i`` of ``out``.
 
-    Experts learn integer class codes. An expert that has learnt nothing returns
-    ``{}`` and gets the uniform distribution; classes it has not seen get 0.
-    ``row`` holds the values of ``x`` as floats for ``fast_path``.
+    Experts learn integer class codes; classes an expert has not seen get 0. An
+    expert that has learnt nothing returns ``{}`` and gets the zero vector, as
+    in the paper's code: an untrained MOA Hoeffding tree votes
+    ``new double[numClasses]`` (CapyMOA passes it through), so such an expert
+    predicts class 0 and never wins the mask's fallback to the expert most
+    confident in the true class. ``row`` holds the values of ``x`` as floats
+    for ``fast_path``.
     """
-    n_classes = out.shape[1]
     for target, expert in zip(out, experts):
         probabilities = expert_probabilities(expert, x, row, fast_path)
-        if probabilities:
-            target.fill(0.0)
-            for code, probability in probabilities.items():
-                target[code] = probability
-        else:
-            target.fill(1.0 / n_classes)
+        target.fill(0.0)
+        for code, probability in probabilities.items():
+            target[code] = probability
 
 
 def fill_positive_probabilities(experts, x, out, row=None, fast_path=None):

@@ -33,7 +33,7 @@ def as_dict(row):
 def expected_mask(model, x, code):
     """The paper's multi-hot target, computed from the experts directly."""
     n_classes = len(model.classes_)
-    probabilities = np.full((len(model.experts_), n_classes), 1.0 / n_classes)
+    probabilities = np.zeros((len(model.experts_), n_classes))
     for row, expert in zip(probabilities, model.experts_):
         proba = expert.predict_proba_one(x)
         if proba:
@@ -70,12 +70,35 @@ def test_step_trains_top_k_experts_and_buffers_the_correctness_mask():
 def test_first_instance_falls_back_to_the_expert_most_confident_in_the_label():
     model = DriftMoEClassifier(n_experts=4, top_k=2, random_state=0, device="cpu")
     model.partial_fit(np.zeros((1, 3)), [1], classes=[0, 1])
-    # Untrained experts are uniform: all predict class 0, none is right, and the
-    # tie on the true class goes to the first expert.
+    # Untrained experts vote zero for every class (as an untrained MOA tree):
+    # all predict class 0, none is right, and the tie goes to the first expert.
     np.testing.assert_array_equal(model.router_.targets[0], [1, 0, 0, 0])
     assert model.n_mask_fallbacks_ == 1
     model.partial_fit(np.zeros((1, 3)), [0])
     assert model.n_mask_fallbacks_ == 1
+
+
+def test_untrained_experts_never_win_the_mask_fallback():
+    # The paper's experts are MOA trees, whose untrained votes are all zero, so
+    # the fallback goes to a trained expert with some probability on the true
+    # class; a uniform vector for untrained experts would always win it.
+    model = DriftMoEClassifier(
+        n_experts=4, top_k=1, router_batch_size=1000, random_state=0, device="cpu"
+    )
+    x = np.ones((1, 2))
+    model.partial_fit(x, [0], classes=[0, 1])
+    top = int(np.argmax(model.router_.scores(x[0].astype(np.float32))))
+    model.partial_fit(np.repeat(x, 2, axis=0), [1, 0])
+    trained = np.flatnonzero(model.expert_learn_counts_)
+    assert trained.tolist() == [top]
+    probabilities = model._test(as_dict(x[0]), x[0]).expert_probabilities
+    untrained = [index for index in range(4) if index != top]
+    np.testing.assert_array_equal(probabilities[untrained], 0.0)
+    assert probabilities[top, 0] > probabilities[top, 1] > 0
+    model.partial_fit(x, [1])
+    expected = np.zeros(4, dtype=np.float32)
+    expected[top] = 1.0
+    np.testing.assert_array_equal(model.router_.targets[-1], expected)
 
 
 def test_router_step_is_one_adam_step_on_the_buffered_bce_batch():
