@@ -85,7 +85,8 @@ def make_models(seed, nominal=None):
             drift_detector=drift.ADWIN(),
             **moe,
         ),
-        FAITHFUL_TASK: DriftMoEClassifier(mode="task", **moe),
+        # The paper's MoE-Task code steps the router on every instance.
+        FAITHFUL_TASK: DriftMoEClassifier(mode="task", router_batch_size=1, **moe),
         BEST_TASK: DriftMoEClassifier(
             mode="task", standardize=True, task_prediction="product", **moe
         ),
