@@ -74,6 +74,15 @@ class DriftMoEClassifier(
         Split confidence of the default Hoeffding-tree experts.
     leaf_prediction : {"nba", "nb", "mc"}, default="nba"
         Leaf prediction of the default Hoeffding-tree experts.
+    naive_bayes : {"river", "moa"}, default="river"
+        Naive-Bayes rules of the default experts' leaves. ``"river"``: river's
+        (log-space sum that skips a feature whose likelihood is zero or
+        undefined). ``"moa"``: MOA's, as in the paper's CapyMOA experts
+        (product of likelihoods, zero for a class that has no estimator for a
+        feature or a zero-variance one away from its mean, Laplace-smoothed
+        nominal counts, ties to the lowest class). Only for the default
+        experts; ``"moa"`` does not take the exact fast path, so it is slower
+        on wide streams.
     nominal_features : list, default=None
         Features the default Hoeffding-tree experts treat as nominal (river's
         ``nominal_attributes``): column indices for arrays, dict keys for
@@ -170,6 +179,7 @@ class DriftMoEClassifier(
         "grace_period": [Interval(Integral, 1, None, closed="left")],
         "delta": [Interval(Real, 0, 1, closed="neither")],
         "leaf_prediction": [StrOptions({"nba", "nb", "mc"})],
+        "naive_bayes": [StrOptions({"river", "moa"})],
         "nominal_features": ["array-like", None],
         "expert": [HasMethods(["learn_one", "predict_proba_one", "clone"]), None],
         "standardize": ["boolean"],
@@ -197,6 +207,7 @@ class DriftMoEClassifier(
         grace_period=50,
         delta=1e-7,
         leaf_prediction="nba",
+        naive_bayes="river",
         nominal_features=None,
         expert=None,
         standardize=False,
@@ -217,6 +228,7 @@ class DriftMoEClassifier(
         self.grace_period = grace_period
         self.delta = delta
         self.leaf_prediction = leaf_prediction
+        self.naive_bayes = naive_bayes
         self.nominal_features = nominal_features
         self.expert = expert
         self.standardize = standardize
@@ -360,6 +372,11 @@ class DriftMoEClassifier(
                 "nominal_features applies to the default experts only; set "
                 "nominal_attributes on the expert template instead."
             )
+        if self.naive_bayes != "river" and self.expert is not None:
+            raise ValueError(
+                f"naive_bayes={self.naive_bayes!r} applies to the default experts "
+                "only; pass an expert template with the leaves you want instead."
+            )
         self.device_ = resolve_device(self.device)
         self.classes_ = np.asarray(classes)
         self._codes = {label: code for code, label in enumerate(self.classes_.tolist())}
@@ -385,6 +402,7 @@ class DriftMoEClassifier(
                 self.delta,
                 self.leaf_prediction,
                 None if nominal is None else list(np.asarray(nominal).tolist()),
+                self.naive_bayes,
             )
         self._expert_template = template
         self._fast_path = None

@@ -2,8 +2,16 @@
 
 from river import tree
 
+from ._moa_tree import MOAHoeffdingTreeClassifier
 
-def default_expert(grace_period, delta, leaf_prediction, nominal_attributes=None):
+
+def default_expert(
+    grace_period,
+    delta,
+    leaf_prediction,
+    nominal_attributes=None,
+    naive_bayes="river",
+):
     """The paper's expert: a plain Hoeffding tree (CapyMOA settings in river terms).
 
     ``max_share_to_split=1.0`` switches off a rule MOA does not have: at a split
@@ -11,8 +19,13 @@ def default_expert(grace_period, delta, leaf_prediction, nominal_attributes=None
     ``max_share_to_split`` (default 0.99) as a pre-pruned leaf, deactivates it
     and, through its memory manager, reactivates it with empty attribute
     observers, so that leaf's naive-Bayes statistics start over.
+    ``naive_bayes="moa"`` gives the leaves MOA's naive-Bayes rules
+    (``_moa_tree.MOAHoeffdingTreeClassifier``).
     """
-    return tree.HoeffdingTreeClassifier(
+    kind = tree.HoeffdingTreeClassifier
+    if naive_bayes == "moa":
+        kind = MOAHoeffdingTreeClassifier
+    return kind(
         max_share_to_split=1.0,
         nominal_attributes=nominal_attributes,
         grace_period=grace_period,
