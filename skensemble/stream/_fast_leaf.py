@@ -68,6 +68,7 @@ class LeafArrays:
         "twos",
         "last_row",
         "last_votes",
+        "dirty",
     )
 
     def __init__(self, leaf, key_index):
@@ -91,6 +92,7 @@ class LeafArrays:
         self.positions = np.asarray(gauss_positions, dtype=np.intp) + 1
         self.in_order = not self.others
         self.labels = None
+        self.dirty = set()
         self.last_row = None
         self.last_votes = None
         self._refresh(leaf.stats)
@@ -104,6 +106,7 @@ class LeafArrays:
 
     def refresh(self, leaf):
         """Bring the arrays up to date with a leaf whose class counts changed."""
+        self.sync()
         self.last_row = self.last_votes = None
         self._refresh(leaf.stats)
 
@@ -191,11 +194,14 @@ class LeafArrays:
     def learn(self, leaf, x, label, row, w, n_features):
         """river's ``HTLeaf.learn_one`` for this active leaf, or False.
 
-        ``x`` must hold exactly the ``n_features`` keys of the rows. Returns
-        False, having changed nothing, when the instance is not one the arrays
-        follow (a class or feature new to the leaf, a disabled attribute, a
-        non-finite value, a weight that is not positive); river must then
-        learn it and the arrays be rebuilt.
+        ``x`` must hold exactly the ``n_features`` keys of the rows. The
+        class counts, nominal splitters and per-class minima and maxima are
+        updated in river's objects at once; the Gaussian estimators' weight,
+        mean and sum of squares only in the arrays, until :meth:`sync`.
+        Returns False, having changed nothing, when the instance is not one
+        the arrays follow (a class or feature new to the leaf, a disabled
+        attribute, a non-finite value, a weight that is not positive); river
+        must then learn it, after :meth:`sync`, and the arrays be rebuilt.
         """
         index = self.row_of.get(label)
         if (
@@ -220,21 +226,27 @@ class LeafArrays:
         mean_new = mean_old + (w / count) * (values - mean_old)
         self.sum_squares[index] += w * (values - mean_old) * (values - mean_new)
         self.count[index], self.mean[index] = count, mean_new
-        for mean_object, var_object, n, mean, sum_squares in zip(
-            self.mean_objects[index],
-            self.var_objects[index],
-            count.tolist(),
-            mean_new.tolist(),
-            self.sum_squares[index].tolist(),
-        ):
-            mean_object.n = n
-            mean_object._mean = mean
-            var_object._S = sum_squares
+        self.dirty.add(index)
         self._learn_range(index, label, values, x)
         self._derive(index)
         self._set_stats(leaf.stats)
         self.last_row = self.last_votes = None
         return True
+
+    def sync(self):
+        """Write the learnt weights, means and sums of squares into river's objects."""
+        for index in self.dirty:
+            for mean_object, var_object, n, mean, sum_squares in zip(
+                self.mean_objects[index],
+                self.var_objects[index],
+                self.count[index].tolist(),
+                self.mean[index].tolist(),
+                self.sum_squares[index].tolist(),
+            ):
+                mean_object.n = n
+                mean_object._mean = mean
+                var_object._S = sum_squares
+        self.dirty.clear()
 
     def _learn_range(self, index, label, values, x):
         """river's per-class minimum and maximum, where the value is new."""

@@ -83,9 +83,10 @@ def _class_order(arrays):
 def gaussian_suggestions(arrays, criterion, pre_split_dist):
     """Each Gaussian splitter's ``best_evaluated_split_suggestion``, or None.
 
-    Returns one entry per column of ``arrays``: None for river's null
-    suggestion, else ``(merit, split_value, [lhs, rhs])``. Returns None when
-    the leaf is not one this evaluation covers.
+    Returns ``(merits, split_values, children)``: per column of ``arrays``,
+    the best threshold's merit and value (None for river's null suggestion),
+    and a function giving a column's ``[lhs, rhs]`` class weights. Returns
+    None when the leaf is not one this evaluation covers.
     """
     order = _class_order(arrays)
     if order is None or (len(order) > 2 and not _PLAIN_SUM):
@@ -160,56 +161,82 @@ def gaussian_suggestions(arrays, criterion, pre_split_dist):
         better = candidate[:, index] & (merit[:, index] > best_merit)
         best_merit[better] = merit[better, index]
         best_index[better] = index
-    suggestions = [None] * count.shape[1]
-    for column in np.flatnonzero(best_index >= 0).tolist():
-        index = int(best_index[column])
-        cell = (column, index)
-        left_dist = {
+    found = best_index >= 0
+    columns = np.flatnonzero(found)
+    chosen = best_index[found]
+    merits = [None] * count.shape[1]
+    values = [None] * count.shape[1]
+    for column, merit_value, split_value in zip(
+        columns.tolist(),
+        best_merit[found].tolist(),
+        split[columns, chosen].tolist(),
+    ):
+        merits[column], values[column] = merit_value, split_value
+
+    def children(column):
+        """The ``[lhs, rhs]`` class weights of a column's best threshold."""
+        cell = (column, best_index[column])
+        left = {
             label: lhs[k][cell].item()
             for k, label in enumerate(order)
             if not right_only[k][cell]
         }
-        right_dist = {
+        right = {
             label: rhs[k][cell].item()
             for k, label in enumerate(order)
             if not left_only[k][cell]
         }
-        suggestions[column] = (
-            best_merit[column].item(),
-            split[cell].item(),
-            [left_dist, right_dist],
-        )
-    return suggestions
+        return [left, right]
+
+    return merits, values, children
 
 
 def best_split_suggestions(leaf, criterion, tree, arrays):
-    """``leaf.best_split_suggestions(criterion, tree)``, or None if not covered."""
+    """``leaf.best_split_suggestions(criterion, tree)``, or None if not covered.
+
+    The Gaussian suggestions come without ``children_stats``; returns the
+    list and a function that fills them in for one suggestion of the list.
+    """
     if type(criterion) is not InfoGainSplitCriterion or type(leaf) not in _LEAVES:
         return None
     # LeafMajorityClass.best_split_suggestions: a dominant class stops the attempt.
     majority = max(leaf.stats.values())
     if majority and majority / leaf.total_weight > tree.max_share_to_split:
-        return [BranchFactory()]
+        return [BranchFactory()], _complete
     gaussian = gaussian_suggestions(arrays, criterion, leaf.stats)
     if gaussian is None:
         return None
+    merits, split_values, children = gaussian
     suggestions = [BranchFactory()] if tree.merit_preprune else []
-    columns = iter(gaussian)
+    pending = {}
+    column = 0
     for key, splitter in leaf.splitters.items():
-        if type(splitter) is GaussianSplitter:
-            found = next(columns)
-            if found is None:
-                suggestions.append(BranchFactory())
-            else:
-                merit, split_value, children = found
-                suggestions.append(BranchFactory(merit, key, split_value, children))
-        else:
+        if type(splitter) is not GaussianSplitter:
             suggestions.append(
                 splitter.best_evaluated_split_suggestion(
                     criterion, leaf.stats, key, tree.binary_split
                 )
             )
-    return suggestions
+            continue
+        merit = merits[column]
+        if merit is None:
+            suggestions.append(BranchFactory())
+        else:
+            suggestion = BranchFactory(merit, key, split_values[column])
+            pending[id(suggestion)] = column
+            suggestions.append(suggestion)
+        column += 1
+
+    def complete(suggestion):
+        column = pending.get(id(suggestion))
+        if column is not None:
+            suggestion.children_stats = children(column)
+
+    return suggestions, complete
+
+
+def _complete(suggestion):
+    """Nothing to fill in."""
 
 
 def attempt_to_split(tree, leaf, parent, parent_branch, arrays):
@@ -221,12 +248,15 @@ def attempt_to_split(tree, leaf, parent, parent_branch, arrays):
     if leaf.observed_class_distribution_is_pure():
         return
     criterion = tree._new_split_criterion()
-    suggestions = None
+    found = None
     if arrays is not None:
-        suggestions = best_split_suggestions(leaf, criterion, tree, arrays)
-    if suggestions is None:
+        found = best_split_suggestions(leaf, criterion, tree, arrays)
+    if found is None:
+        if arrays is not None:
+            arrays.sync()
         tree._attempt_to_split(leaf, parent, parent_branch)
         return
+    suggestions, complete = found
     suggestions.sort()
     should_split = False
     if len(suggestions) < 2:
@@ -248,6 +278,7 @@ def attempt_to_split(tree, leaf, parent, parent_branch, arrays):
     if not should_split:
         return
     decision = suggestions[-1]
+    complete(decision)
     if decision.feature is None:  # pre-pruning: the null split wins
         leaf.deactivate()
         tree._n_inactive_leaves += 1

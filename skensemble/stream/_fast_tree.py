@@ -28,6 +28,7 @@ by river itself, and the leaf's arrays are rebuilt from river's objects.
 """
 
 import math
+import numbers
 import weakref
 
 import river
@@ -84,8 +85,12 @@ class HoeffdingFastPath:
         self.feature_keys = list(feature_keys)
         self._key_index = {key: index for index, key in enumerate(self.feature_keys)}
         self._caches = weakref.WeakKeyDictionary()
+        # Leaf arrays holding learnt statistics not yet written into river's
+        # Gaussian estimators (see flush).
+        self._dirty = set()
 
     def __getstate__(self):
+        self.flush()
         return {"feature_keys": self.feature_keys}
 
     def __setstate__(self, state):
@@ -100,6 +105,19 @@ class HoeffdingFastPath:
             and type(template.splitter) is GaussianSplitter
         )
 
+    def flush(self):
+        """Write every learnt statistic into the river trees.
+
+        Learning updates the Gaussian estimators' weight, mean and sum of
+        squares in the leaf arrays only; river's objects catch up here. The
+        fast path flushes before any river code reads them (a split attempt
+        or an instance river learns itself, a memory estimate); callers flush
+        before handing the trees to anyone else, e.g. at the end of a batch.
+        """
+        for arrays in self._dirty:
+            arrays.sync()
+        self._dirty.clear()
+
     def _cache(self, leaf, x):
         cache = self._caches.get(leaf)
         if cache is None:
@@ -113,6 +131,7 @@ class HoeffdingFastPath:
             if leaf.splitters is not cache.splitters or len(leaf.splitters) != (
                 cache.n_splitters
             ):
+                cache.sync()
                 del self._caches[leaf]
                 return self._cache(leaf, x)
             cache.refresh(leaf)
@@ -166,6 +185,7 @@ class HoeffdingFastPath:
             for node_on_path in root.walk(x, until_leaf=False):
                 p_node, node = node, node_on_path
             if not isinstance(node, HTLeaf):
+                self.flush()
                 tree.learn_one(x, y, w=w)
                 return
         tree.classes.add(y)
@@ -201,14 +221,47 @@ class HoeffdingFastPath:
                     attempt_to_split(tree, node, p_node, p_branch, self._cache(node, x))
                     node.last_split_attempt_at = weight_seen
         if tree._train_weight_seen_by_model % tree.memory_estimate_period == 0:
+            self.flush()
             tree._estimate_model_size()
 
     def _learn_leaf(self, leaf, x, y, row, w, tree):
         """``HTLeaf.learn_one`` of an active leaf: through its arrays, else river."""
         arrays = self._cache(leaf, x)
-        if arrays is not None and arrays.learn(
-            leaf, x, y, row, w, len(self.feature_keys)
-        ):
-            return
-        HTLeaf.learn_one(leaf, x, y, w=w, tree=tree)
+        if arrays is not None:
+            if arrays.learn(leaf, x, y, row, w, len(self.feature_keys)):
+                self._dirty.add(arrays)
+                return
+            arrays.sync()
+        _river_leaf_learn(leaf, x, y, w, tree)
         self._caches.pop(leaf, None)
+
+
+def _river_leaf_learn(leaf, x, y, w, tree):
+    """``HTLeaf.learn_one(leaf, x, y, w=w, tree=tree)`` of river 0.26.
+
+    The one difference: a new Gaussian splitter is built directly,
+    ``GaussianSplitter(n_splits=...)``, which is what river's generic (and,
+    for the hundreds of features of a new leaf, slow) ``clone`` returns.
+    """
+    leaf.update_stats(y, w)
+    if not leaf.is_active():
+        return
+    nominal = tree.nominal_attributes
+    template = leaf.splitter
+    gaussian = type(template) is GaussianSplitter
+    splitters, disabled = leaf.splitters, leaf._disabled_attrs
+    for key, value in leaf._iter_features(x):
+        if key in disabled:
+            continue
+        splitter = splitters.get(key)
+        if splitter is None:
+            if (nominal is not None and key in nominal) or not isinstance(
+                value, numbers.Number
+            ):
+                splitter = leaf.new_nominal_splitter()
+            elif gaussian:
+                splitter = GaussianSplitter(n_splits=template.n_splits)
+            else:
+                splitter = template.clone()
+            splitters[key] = splitter
+        splitter.update(value, y, w)
