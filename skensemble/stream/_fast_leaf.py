@@ -11,9 +11,12 @@ mean and sum of squared deviations of river's Welford estimator
   (``np.float_power``), added to the log prior left to right (``np.cumsum``);
 * learns an instance (:meth:`LeafArrays.learn`): river's Welford update,
   ``n += w; mean += (w / n) (x - mean); S += w (x - mean_old) (x - mean_new)``,
-  in the same operation order, for all features at once, and writes the new
-  values back into river's own estimator objects, so the tree river sees is at
-  every moment the tree river would have built.
+  in the same operation order, for all features at once. The class counts,
+  minima, maxima and nominal splitters are updated in river's objects at once;
+  the hundreds of scattered estimator objects get their new weight, mean and
+  sum of squares at :meth:`LeafArrays.sync` (``HoeffdingFastPath.flush``),
+  which runs before any river code reads them and at the end of every batch,
+  so whenever river or a user looks, the tree is the one river would have built.
 
 Elementwise ``+ - * /`` of float64 are correctly rounded in numpy as in
 Python, so every number is the same, bit for bit. Logarithms go through

@@ -74,6 +74,10 @@ def _first_argmax(votes):
 class HoeffdingFastPath:
     """Exact fast predictions and learning for ``HoeffdingTreeClassifier`` experts.
 
+    Learning through :meth:`learn_one` leaves part of river's statistics in
+    the fast path's arrays; call :meth:`flush` before anything other than this
+    object reads the trees (DriftMoE does at the end of every batch).
+
     Parameters
     ----------
     feature_keys : list
