@@ -239,6 +239,20 @@ def _complete(suggestion):
     """Nothing to fill in."""
 
 
+def _sorted(suggestions):
+    """``suggestions.sort()``: a stable sort by merit, without Python's ``__lt__``.
+
+    Any stable sort gives the same order when merits have no NaN.
+    """
+    merits = np.fromiter(
+        (suggestion.merit for suggestion in suggestions), np.float64, len(suggestions)
+    )
+    if np.isnan(merits).any():
+        suggestions.sort()
+        return suggestions
+    return [suggestions[index] for index in np.argsort(merits, kind="stable").tolist()]
+
+
 def attempt_to_split(tree, leaf, parent, parent_branch, arrays):
     """``tree._attempt_to_split(leaf, parent, parent_branch)`` of river 0.26.
 
@@ -257,7 +271,7 @@ def attempt_to_split(tree, leaf, parent, parent_branch, arrays):
         tree._attempt_to_split(leaf, parent, parent_branch)
         return
     suggestions, complete = found
-    suggestions.sort()
+    suggestions = _sorted(suggestions)
     should_split = False
     if len(suggestions) < 2:
         should_split = len(suggestions) > 0
