@@ -14,8 +14,9 @@ numbers and the same trees, bit for bit:
 * per leaf, a :class:`~skensemble.stream._fast_leaf.LeafArrays` keyed by the
   leaf object mirrors the Gaussian statistics; it predicts the naive Bayes
   votes with numpy and learns an instance with river's Welford update over all
-  features at once, writing the results back into river's own estimators, so
-  the river tree is at every moment the one river would have built;
+  features at once; :meth:`HoeffdingFastPath.flush` writes the results into
+  river's own estimators, and runs before any river code reads them, so river
+  and users (after a flush) always see the tree river would have built;
 * split attempts evaluate all features and thresholds at once
   (:mod:`~skensemble.stream._fast_split`);
 * the adaptive leaf's bookkeeping in ``learn_one`` reuses the prediction the
