@@ -89,7 +89,7 @@ def gaussian_suggestions(arrays, criterion, pre_split_dist):
     None when the leaf is not one this evaluation covers.
     """
     order = _class_order(arrays)
-    if order is None or (len(order) > 2 and not _PLAIN_SUM):
+    if not order or (len(order) > 2 and not _PLAIN_SUM):
         return None
     n_splits = arrays.gauss_splitters[0].n_splits
     if any(splitter.n_splits != n_splits for splitter in arrays.gauss_splitters):
