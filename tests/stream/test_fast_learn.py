@@ -19,8 +19,19 @@ from skensemble.stream import DriftMoEClassifier, _fast_split
 from skensemble.stream._experts import default_expert
 from skensemble.stream._fast_tree import HoeffdingFastPath
 
+# river's memory estimate sums sys.getsizeof over the leaves, and the size of
+# an instance __dict__ depends on CPython's history of materialising it: two
+# plain river trees learning the same instances side by side in one process
+# already disagree (e.g. 2179 and 2163 bytes per leaf). Tests that enable the
+# estimate compare everything else.
+MEMORY_ESTIMATES = (
+    "_active_leaf_size_estimate",
+    "_inactive_leaf_size_estimate",
+    "_size_estimate_overhead_fraction",
+)
 
-def differences(a, b, path="tree", found=None, seen=None):
+
+def differences(a, b, path="tree", found=None, seen=None, ignore=("_rng",)):
     """Where two object graphs differ (types, keys, float bits); skips RNGs."""
     found = [] if found is None else found
     seen = set() if seen is None else seen
@@ -38,15 +49,15 @@ def differences(a, b, path="tree", found=None, seen=None):
             found.append(f"{path}: keys {list(a)[:4]} != {list(b)[:4]}")
         else:
             for key in a:
-                if key != "_rng":
-                    differences(a[key], b[key], f"{path}[{key!r}]", found, seen)
+                if key not in ignore:
+                    differences(a[key], b[key], f"{path}[{key!r}]", found, seen, ignore)
     elif isinstance(a, list | tuple):
         if len(a) != len(b):
             found.append(f"{path}: length {len(a)} != {len(b)}")
         for index, (u, v) in enumerate(zip(a, b)):
-            differences(u, v, f"{path}[{index}]", found, seen)
+            differences(u, v, f"{path}[{index}]", found, seen, ignore)
     elif hasattr(a, "__dict__"):
-        differences(vars(a), vars(b), path + ".", found, seen)
+        differences(vars(a), vars(b), path + ".", found, seen, ignore)
     elif a != b:
         found.append(f"{path}: {a!r} != {b!r}")
     return found
@@ -67,7 +78,7 @@ def split_counter(monkeypatch):
     return counts
 
 
-def run_both(template, X, y, nominal=(), weights=None, checkpoints=3):
+def run_both(template, X, y, nominal=(), weights=None, checkpoints=3, ignore=()):
     """Train river's tree and the fast path's side by side; compare everything."""
     keys = list(range(X.shape[1]))
     fast = HoeffdingFastPath(keys)
@@ -83,7 +94,7 @@ def run_both(template, X, y, nominal=(), weights=None, checkpoints=3):
         fast.learn_one(quick, x, label, row, w=w)
         if index in check_at:
             fast.flush()
-            assert differences(plain, quick) == []
+            assert differences(plain, quick, ignore=("_rng", *ignore)) == []
     return plain, quick
 
 
@@ -158,6 +169,16 @@ def test_pure_leaves_deactivate_and_reactivate_as_river(split_counter):
     template = tree.HoeffdingTreeClassifier(grace_period=25, delta=1e-2, tau=0.1)
     plain, _ = run_both(template, X, y, checkpoints=6)
     assert split_counter["arrays"] > 0
+
+
+def test_memory_manager_deactivates_the_same_leaves(split_counter):
+    X, y = rbf_stream(1500, n_features=12)
+    template = tree.HoeffdingTreeClassifier(
+        grace_period=30, delta=1e-2, tau=0.1, max_size=0.3, memory_estimate_period=250
+    )
+    plain, _ = run_both(template, X, y, checkpoints=6, ignore=MEMORY_ESTIMATES)
+    assert plain._n_inactive_leaves > 0 and plain._n_active_leaves > 0
+    assert split_counter["arrays"] > 10
 
 
 def test_zero_weights_and_non_finite_values_are_left_to_river():
