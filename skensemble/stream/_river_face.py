@@ -41,7 +41,10 @@ class _RiverClassifierMixin:
                     step.expert_probabilities, ((0, 0), (0, missing))
                 )
         self._pending_test = None
-        self._train(x, step, self._codes[y])
+        try:
+            self._train(x, step, self._codes[y])
+        finally:
+            self._flush_experts()
 
     def predict_proba_one(self, x):
         """Class probabilities for one river feature dict (``{}`` before learning).

@@ -32,6 +32,12 @@ class _MixtureStepMixin:
     """Test-then-train on one instance; ``DriftMoEClassifier`` holds the state."""
 
     def _learn_rows(self, X, codes, predicted_codes=None):
+        try:
+            self._learn_each_row(X, codes, predicted_codes)
+        finally:
+            self._flush_experts()
+
+    def _learn_each_row(self, X, codes, predicted_codes):
         report_every = max(1, len(X) // 10)
         for index, row in enumerate(X):
             features = dict(zip(self._feature_keys, row.tolist()))
@@ -46,6 +52,11 @@ class _MixtureStepMixin:
                     f"last router loss {self.router_.last_loss}",
                     flush=True,
                 )
+
+    def _flush_experts(self):
+        """Bring the river experts up to date with the fast path's arrays."""
+        if self._fast_path is not None:
+            self._fast_path.flush()
 
     def _test(self, x, row):
         """Predict one instance; nothing is learnt."""
