@@ -211,8 +211,13 @@ _TRAINING_SETTINGS = (
 )
 
 
-# Fakoor et al.'s random-search space (their code's NETWORK_PARAM_GRID and
-# the single-margin QUANTILE_LOSS_PARAM_GRID_FIX; learning rate 1e-3 there).
+# Fakoor et al.'s random-search space: their code's NETWORK_PARAM_GRID plus
+# QUANTILE_LOSS_PARAM_GRID_FIX, the grid of the crossing penalty with a
+# single margin (the code's default, `--margin single`), which fixes the
+# learning rate at 1e-3 and the weight decay at 1e-7. Their other grid
+# (learning rate in {1e-3, 5e-4}, margin *scales*) belongs to the adaptive
+# margin and to runs without a penalty, which this package does not implement,
+# so the learning rate is not searched here.
 SEARCH_SPACE = {
     "crossing_penalty": [0.5, 1.0, 2.0, 5.0, 10.0],
     "crossing_margin": [1e-4, 1e-3, 5e-3, 7.5e-3, 9.9e-3],

@@ -102,3 +102,21 @@ def test_search_keeps_the_candidate_with_the_lowest_validation_loss():
         "dropout": 0.0,
     }
     assert set(searched.search_params_) == set(alone.search_params_)
+
+
+def test_search_space_is_the_papers_single_margin_grid():
+    # amazon-science/quantile-aggregation, model/neural_aggregator.py:
+    # NETWORK_PARAM_GRID and QUANTILE_LOSS_PARAM_GRID_FIX (used with the
+    # default --margin single; learning rate 1e-3 and weight decay 1e-7 fixed).
+    assert SEARCH_SPACE == {
+        "crossing_penalty": [0.5, 1.0, 2.0, 5.0, 10.0],
+        "crossing_margin": [1e-4, 1e-3, 5e-3, 7.5e-3, 9.9e-3],
+    }
+    assert LOCAL_SEARCH_SPACE == {
+        "hidden_size": [64, 128],
+        "n_layers": [2, 3],
+        "dropout": [0.0, 0.05, 0.1],
+    }
+    defaults = QuantileAggregator([("a", None)]).get_params()
+    assert defaults["learning_rate"] == 1e-3
+    assert defaults["weight_decay"] == 1e-7
