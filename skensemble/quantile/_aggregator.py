@@ -104,7 +104,13 @@ class QuantileAggregator(
     max_iter : int, default=200
         Maximum number of epochs of weight training.
     n_iter_no_change : int, default=20
-        Epochs without improvement of the validation pinball loss before stopping.
+        Validation checks without improvement of the validation pinball loss
+        before stopping (epochs, unless ``validation_interval`` is set).
+    validation_interval : int or None, default=None
+        Check the validation loss every this many optimizer steps instead of
+        after every epoch. The paper's schedule is ``validation_interval=100``
+        with ``n_iter_no_change=5`` (stop after 500 steps without gain) and no
+        epoch limit (a large ``max_iter``).
     validation_fraction : float, default=0.2
         Fraction of the out-of-fold rows held out for early stopping of the
         weights (and for choosing among the ``n_search`` candidates); 0.2 is
@@ -155,7 +161,8 @@ class QuantileAggregator(
     loss_curve_ : list of float
         Training pinball loss per epoch, in units of the standardised target.
     validation_scores_ : list of float
-        Validation pinball loss per epoch (standardised target).
+        Validation pinball loss per check (per epoch unless
+        ``validation_interval`` is set; standardised target).
     n_iter_ : int
         Epochs run (0 for the baselines).
     device_ : torch.device
@@ -222,6 +229,7 @@ class QuantileAggregator(
         ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "validation_interval": [Interval(Integral, 1, None, closed="left"), None],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_search": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -252,6 +260,7 @@ class QuantileAggregator(
         batch_size="auto",
         max_iter=200,
         n_iter_no_change=20,
+        validation_interval=None,
         validation_fraction=0.2,
         n_search=1,
         tol=1e-5,
@@ -278,6 +287,7 @@ class QuantileAggregator(
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.n_iter_no_change = n_iter_no_change
+        self.validation_interval = validation_interval
         self.validation_fraction = validation_fraction
         self.n_search = n_search
         self.tol = tol

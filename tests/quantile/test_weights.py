@@ -11,8 +11,10 @@ from skensemble.quantile import MultiQuantileRegressor, QuantileAggregator
 from skensemble.quantile._weights import (
     LOCAL_SEARCH_SPACE,
     SEARCH_SPACE,
+    AggregationHead,
     crossing,
     search_candidates,
+    train_head,
 )
 
 from ._helpers import heteroscedastic
@@ -102,3 +104,101 @@ def test_search_keeps_the_candidate_with_the_lowest_validation_loss():
         "dropout": 0.0,
     }
     assert set(searched.search_params_) == set(alone.search_params_)
+
+
+def test_search_space_is_the_papers_single_margin_grid():
+    # amazon-science/quantile-aggregation, model/neural_aggregator.py:
+    # NETWORK_PARAM_GRID and QUANTILE_LOSS_PARAM_GRID_FIX (used with the
+    # default --margin single; learning rate 1e-3 and weight decay 1e-7 fixed).
+    assert SEARCH_SPACE == {
+        "crossing_penalty": [0.5, 1.0, 2.0, 5.0, 10.0],
+        "crossing_margin": [1e-4, 1e-3, 5e-3, 7.5e-3, 9.9e-3],
+    }
+    assert LOCAL_SEARCH_SPACE == {
+        "hidden_size": [64, 128],
+        "n_layers": [2, 3],
+        "dropout": [0.0, 0.05, 0.1],
+    }
+    defaults = QuantileAggregator([("a", None)]).get_params()
+    assert defaults["learning_rate"] == 1e-3
+    assert defaults["weight_decay"] == 1e-7
+
+
+def _training_problem(n_samples=40):
+    rng = np.random.RandomState(0)
+    base = np.sort(rng.normal(size=(n_samples, 2, 3)), axis=2)
+    target = rng.normal(size=n_samples)
+    features = rng.normal(size=(n_samples, 2))
+    train = (features[:30], base[:30], target[:30])
+    validation = (features[30:], base[30:], target[30:])
+    return train, validation
+
+
+def _settings(**changes):
+    settings = {
+        "learning_rate": 1e-2,
+        "weight_decay": 0.0,
+        "batch_size": 8,
+        "max_iter": 6,
+        "n_iter_no_change": 1000,
+        "validation_interval": None,
+        "tol": 0.0,
+        "crossing_penalty": 0.0,
+        "crossing_margin": 0.0,
+        "verbose": 0,
+    }
+    settings.update(changes)
+    return settings
+
+
+@pytest.mark.parametrize("interval", [None, 1, 3, 5])
+def test_validation_is_checked_every_epoch_or_every_interval_steps(interval):
+    train, validation = _training_problem()
+    head = AggregationHead(2, 3, "coarse")
+    levels = np.array([0.1, 0.5, 0.9])
+    settings = _settings(validation_interval=interval)
+    losses, scores = train_head(head, train, validation, levels, settings, 0, "cpu")
+    steps_per_epoch = 4  # 30 rows in batches of 8
+    assert len(losses) == 6
+    expected = 6 if interval is None else 6 * steps_per_epoch // interval
+    assert len(scores) == expected
+
+
+def test_step_patience_counts_checks_and_stops_mid_epoch():
+    train, validation = _training_problem()
+    head = AggregationHead(2, 3, "coarse")
+    levels = np.array([0.1, 0.5, 0.9])
+    # A learning rate of zero never improves on the first check, so training
+    # stops after 1 + n_iter_no_change checks: 3 * 3 = 9 steps, in epoch 3.
+    settings = _settings(
+        learning_rate=1e-30, validation_interval=3, n_iter_no_change=2, max_iter=50
+    )
+    losses, scores = train_head(head, train, validation, levels, settings, 0, "cpu")
+    assert len(scores) == 3
+    assert len(losses) == 3
+    assert len(set(scores)) == 1
+
+
+def test_aggregator_uses_the_step_schedule():
+    X, y = heteroscedastic(200, random_state=1)
+    aggregator = QuantileAggregator(
+        [
+            (
+                "hgb",
+                MultiQuantileRegressor(
+                    HistGradientBoostingRegressor(loss="quantile", max_iter=10),
+                    quantiles=[0.1, 0.5, 0.9],
+                ),
+            )
+        ],
+        quantiles=[0.1, 0.5, 0.9],
+        weights="global",
+        granularity="medium",
+        validation_interval=2,
+        max_iter=4,
+        random_state=0,
+    ).fit(X, y)
+    # 160 of the 200 rows train the weights (40 validate), in batches of 32
+    # (the paper's rule): 5 steps per epoch, 20 steps, a check every 2 steps.
+    assert aggregator.n_iter_ == 4
+    assert len(aggregator.validation_scores_) == 10
