@@ -387,13 +387,13 @@ def render_markdown(merged, notes=None):
     lines = [
         "# Benchmark: DriftMoE vs river's stream ensembles",
         "",
-        "Commands (from the repository root, each with `OMP_NUM_THREADS=1 nice -n 10`, "
-        "at most two side by side on a 2-core machine shared with other jobs; UTC "
-        "start and end):",
+        "Commands (from the repository root, each with `OMP_NUM_THREADS=1`, at most "
+        "two side by side on a 2-core machine, other jobs present during some runs: "
+        "see the notes; UTC start and end):",
         "",
         commands,
         "",
-        f"Machine: {platform.machine()}, 2 CPU cores shared with other jobs, no GPU "
+        f"Machine: {platform.machine()}, 2 CPU cores, no GPU "
         f"(router on CPU); Python {platform.python_version()}. "
         "One seed per stream unless a cell shows mean ± std over seeds. Prequential "
         "(test-then-train) over the whole prefix; accuracy, kappa-M and kappa-T in %; "
@@ -437,8 +437,9 @@ def render_markdown(merged, notes=None):
             gap = arf - faithful
             closed = (best - faithful) / gap if gap > 0 else float("nan")
             speed = None
-            if name in merged["speed"]:
-                timings = merged["speed"][name]["runs"]
+            stream_name = name.split(",")[0]  # "SEAa, 100,000 instances"
+            if stream_name in merged["speed"]:
+                timings = merged["speed"][stream_name]["runs"]
                 speed = np.mean(
                     np.array(timings[FAITHFUL_DATA][: len(timings[ARF])])
                     / np.array(timings[ARF])
@@ -467,21 +468,26 @@ def render_markdown(merged, notes=None):
         "## Against the paper's numbers",
         "",
         "The paper runs synthetic streams for 1,000,000 instances with 10 seeds "
-        "(MOA's generators through CapyMOA); the rows here are shorter river runs.",
+        "(MOA's generators through CapyMOA); ours are river's generators with the "
+        "same drift settings, at the lengths shown.",
         "",
-        "| stream | ours DriftMoE-Data (paper) | paper MoE-Data | ours DriftMoE-Task "
-        "(paper) | paper MoE-Task |",
-        "|---|---|---|---|---|",
+        "| stream | instances | ours DriftMoE-Data (paper) | paper MoE-Data | "
+        "ours DriftMoE-Task (paper) | paper MoE-Task |",
+        "|---|---|---|---|---|---|",
     ]
     for name, paper in PAPER.items():
-        runs = merged["streams"].get(name, {}).get("runs", {})
-        if FAITHFUL_DATA not in runs:
-            continue
-        task = _fmt(runs[FAITHFUL_TASK], "accuracy") if FAITHFUL_TASK in runs else "-"
-        lines.append(
-            f"| {name} | {_fmt(runs[FAITHFUL_DATA], 'accuracy')} | "
-            f"{paper['MoE-Data']:.2f} | {task} | {paper['MoE-Task']:.2f} |"
-        )
+        for key, entry in merged["streams"].items():
+            runs = entry["runs"]
+            if key.split(",")[0] != name or FAITHFUL_DATA not in runs:
+                continue
+            task = (
+                _fmt(runs[FAITHFUL_TASK], "accuracy") if FAITHFUL_TASK in runs else "-"
+            )
+            lines.append(
+                f"| {name} | {entry['n_instances']:,} | "
+                f"{_fmt(runs[FAITHFUL_DATA], 'accuracy')} | "
+                f"{paper['MoE-Data']:.2f} | {task} | {paper['MoE-Task']:.2f} |"
+            )
     lines.append("")
     if merged["speed"]:
         lines += render_speed(merged["speed"])
