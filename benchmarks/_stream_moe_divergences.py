@@ -48,10 +48,12 @@ if "moa_nb" in args or "raw_votes" in args:
     DriftMoEClassifier._exact_fast_path = False
 if "raw_votes" in args:
     from river.tree.nodes import htc_nodes
+    from river.tree.splitter import GaussianSplitter
+
+    from skensemble.stream._moa_tree import _gaussian_likelihood, _nominal_likelihood
 
     def _raw(x, stats, splitters):
-        from river.tree.splitter import GaussianSplitter
-
+        """MOA's votes before normalisation: prior x product of likelihoods."""
         total = sum(stats.values())
         if not stats or total == 0:
             return {}
@@ -62,19 +64,13 @@ if "raw_votes" in args:
                 if feature not in x:
                     continue
                 estimator = splitter._att_dist_per_class.get(label)
-                if isinstance(splitter, GaussianSplitter):
-                    vote *= (
-                        0.0
-                        if estimator is None
-                        else _stream_moa_tree._gaussian_density(estimator, x[feature])
-                    )
-                elif not estimator:
+                gaussian = isinstance(splitter, GaussianSplitter)
+                if estimator is None or (not gaussian and not estimator):
                     vote = 0.0
+                elif gaussian:
+                    vote *= _gaussian_likelihood(estimator, x[feature])
                 else:
-                    n_values = int(max(estimator)) + 1
-                    vote *= (estimator.get(x[feature], 0.0) + 1.0) / (
-                        sum(estimator.values()) + n_values
-                    )
+                    vote *= _nominal_likelihood(estimator, x[feature])
             votes[label] = vote
         return votes
 
