@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._torch import check_device, draw_seed, resolve_device
-from ._experts import default_expert, fresh_copy
+from ._experts import expert_template, fresh_copy
 from ._fast_tree import HoeffdingFastPath
 from ._river_face import _RiverClassifierMixin
 from ._router import OnlineStandardizer, Router
@@ -367,16 +367,14 @@ class DriftMoEClassifier(
             raise ValueError(
                 f"top_k={self.top_k} must not exceed n_experts={self.n_experts}."
             )
-        if self.nominal_features is not None and self.expert is not None:
-            raise ValueError(
-                "nominal_features applies to the default experts only; set "
-                "nominal_attributes on the expert template instead."
-            )
-        if self.naive_bayes != "river" and self.expert is not None:
-            raise ValueError(
-                f"naive_bayes={self.naive_bayes!r} applies to the default experts "
-                "only; pass an expert template with the leaves you want instead."
-            )
+        template = expert_template(
+            self.expert,
+            self.grace_period,
+            self.delta,
+            self.leaf_prediction,
+            self.nominal_features,
+            self.naive_bayes,
+        )
         self.device_ = resolve_device(self.device)
         self.classes_ = np.asarray(classes)
         self._codes = {label: code for code, label in enumerate(self.classes_.tolist())}
@@ -394,16 +392,6 @@ class DriftMoEClassifier(
             seed=draw_seed(random_state),
             device=self.device_,
         )
-        template = self.expert
-        nominal = self.nominal_features
-        if template is None:
-            template = default_expert(
-                self.grace_period,
-                self.delta,
-                self.leaf_prediction,
-                None if nominal is None else list(np.asarray(nominal).tolist()),
-                self.naive_bayes,
-            )
         self._expert_template = template
         self._fast_path = None
         if self._exact_fast_path and HoeffdingFastPath.supports(template):

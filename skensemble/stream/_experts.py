@@ -1,5 +1,6 @@
 """The pool of incremental river experts and the matrix of their probabilities."""
 
+import numpy as np
 from river import tree
 
 from ._moa_tree import MOAHoeffdingTreeClassifier
@@ -36,6 +37,34 @@ def default_expert(
         merit_preprune=False,
         max_size=32.0,
     )
+
+
+def expert_template(
+    expert, grace_period, delta, leaf_prediction, nominal_features, naive_bayes
+):
+    """The template every expert is cloned from: ``expert`` or the default tree.
+
+    ``nominal_features`` and ``naive_bayes`` configure the default tree only, so
+    setting them beside a user's template is an error.
+    """
+    if expert is None:
+        nominal = None
+        if nominal_features is not None:
+            nominal = list(np.asarray(nominal_features).tolist())
+        return default_expert(
+            grace_period, delta, leaf_prediction, nominal, naive_bayes
+        )
+    if nominal_features is not None:
+        raise ValueError(
+            "nominal_features applies to the default experts only; set "
+            "nominal_attributes on the expert template instead."
+        )
+    if naive_bayes != "river":
+        raise ValueError(
+            f"naive_bayes={naive_bayes!r} applies to the default experts "
+            "only; pass an expert template with the leaves you want instead."
+        )
+    return expert
 
 
 def fresh_copy(template, seed):
