@@ -392,8 +392,12 @@ class QuantileAggregator(
         y_scale = float(y.std())
         self._y_scale = y_scale if y_scale > 0 else 1.0
 
+    def _features(self, X):
+        """The local network's input: X standardised with the fit rows' scaling."""
+        return (X - self._x_mean) / self._x_scale
+
     def _scaled(self, X, base, y=None):
-        features = (X - self._x_mean) / self._x_scale
+        features = self._features(X)
         base = (base - self._y_mean) / self._y_scale
         if y is None:
             return features, base
@@ -437,7 +441,7 @@ class QuantileAggregator(
         n_models, n_levels = len(self.estimators_), self.quantiles_.size
         if self.weights == "mean":
             return np.full(n_models, 1.0 / n_models)
-        weights = head_weights(self.head_, (X - self._x_mean) / self._x_scale, "cpu")
+        weights = head_weights(self.head_, self._features(X), "cpu")
         if self.weights == "local":
             weights = weights.mean(axis=0)
         if self.granularity == "fine":
@@ -466,7 +470,7 @@ class QuantileAggregator(
             )
         if self.weights == "global":
             return np.repeat(self.weights_[None], X.shape[0], axis=0)
-        weights = head_weights(self.head_, (X - self._x_mean) / self._x_scale, "cpu")
+        weights = head_weights(self.head_, self._features(X), "cpu")
         return weights.reshape(X.shape[0], *self.weights_.shape)
 
     def _median_index(self):
