@@ -32,6 +32,13 @@ from river.tree.splitter import GaussianSplitter
 _HALF_LOG_TAU = 0.5 * math.log(math.tau)
 
 
+def normalised_votes(labels, totals):
+    """river's log-sum-exp normalisation of per-class log-likelihoods."""
+    max_ll = max(totals)
+    lse = max_ll + math.log(sum(math.exp(value - max_ll) for value in totals))
+    return {label: math.exp(value - lse) for label, value in zip(labels, totals)}
+
+
 class LeafArrays:
     """The Gaussian statistics of one leaf, as arrays over classes x features.
 
@@ -117,26 +124,39 @@ class LeafArrays:
         labels = list(stats)
         old_stats = self.stats if self.labels == labels else None
         if old_stats is None:
-            shape = (len(labels), len(self.gauss_keys))
             self.labels = labels
             self.row_of = {label: row for row, label in enumerate(labels)}
-            self.count = np.zeros(shape)
-            self.mean = np.zeros(shape)
-            self.sum_squares = np.zeros(shape)
-            self.minimum = np.zeros(shape)
-            self.maximum = np.zeros(shape)
             self.complete = [False] * len(labels)
             self.mean_objects = [None] * len(labels)
             self.var_objects = [None] * len(labels)
-            self.neg_two_var = np.full(shape, -2.0)
-            self.half_log_var = np.zeros(shape)
-            self.valid = np.zeros(shape, dtype=bool)
-            self.twos = np.full(shape, 2.0)
+            self._allocate((len(labels), len(self.gauss_keys)))
         self._set_stats(stats)
         for row, label in enumerate(labels):
             if old_stats is not None and old_stats[label] == stats[label]:
                 continue
             self._read_class(row, label)
+
+    def _allocate(self, shape):
+        """Zeroed statistics and derived constants for classes x features."""
+        self.count = np.zeros(shape)
+        self.mean = np.zeros(shape)
+        self.sum_squares = np.zeros(shape)
+        self.minimum = np.zeros(shape)
+        self.maximum = np.zeros(shape)
+        self.neg_two_var = np.full(shape, -2.0)
+        self.half_log_var = np.zeros(shape)
+        self.valid = np.zeros(shape, dtype=bool)
+        self.twos = np.full(shape, 2.0)
+
+    def statistics(self, rows):
+        """Weights, means, sums of squares, minima and maxima of ``rows``, as arrays."""
+        return (
+            self.count[rows],
+            self.mean[rows],
+            self.sum_squares[rows],
+            self.minimum[rows],
+            self.maximum[rows],
+        )
 
     def _set_stats(self, stats):
         self.stats = dict(stats)
@@ -145,6 +165,9 @@ class LeafArrays:
             math.log(weight / total) if weight > 0 and total != 0 else None
             for weight in stats.values()
         ]
+        self._set_prior_arrays()
+
+    def _set_prior_arrays(self):
         self.dead = np.array([value is None for value in self.log_prior])
         self.any_dead = bool(self.dead.any())
         self.prior_column = np.array(
@@ -167,11 +190,11 @@ class LeafArrays:
                 minimum[column] = maximum[column] = 0.0
                 continue
             var = estimator._var
-            count[column] = var.mean.n
-            mean[column] = var.mean._mean
-            sum_squares[column] = var._S
-            minimum[column] = splitter._min_per_class[label]
-            maximum[column] = splitter._max_per_class[label]
+            count[column] = float(var.mean.n)
+            mean[column] = float(var.mean._mean)
+            sum_squares[column] = float(var._S)
+            minimum[column] = float(splitter._min_per_class[label])
+            maximum[column] = float(splitter._max_per_class[label])
             mean_objects.append(var.mean)
             var_objects.append(var)
         complete = len(var_objects) == len(self.gauss_splitters)
@@ -218,17 +241,13 @@ class LeafArrays:
             or not w > 0
         ):
             return False
-        values = row[self.row_index]
-        if not np.isfinite(values).all():
+        values = self._finite_values(x, row)
+        if values is None:
             return False
         leaf.update_stats(label, w)
         for _, key, splitter in self.others:
             splitter.update(x[key], label, w)
-        count = self.count[index] + w
-        mean_old = self.mean[index]
-        mean_new = mean_old + (w / count) * (values - mean_old)
-        self.sum_squares[index] += w * (values - mean_old) * (values - mean_new)
-        self.count[index], self.mean[index] = count, mean_new
+        self._welford(index, values, w)
         self.dirty.add(index)
         self._learn_range(index, label, values, x)
         self._derive(index)
@@ -236,15 +255,33 @@ class LeafArrays:
         self.last_row = self.last_votes = None
         return True
 
+    def _finite_values(self, x, row):
+        """The Gaussian features' values, or None unless all are finite."""
+        values = row[self.row_index]
+        return values if np.isfinite(values).all() else None
+
+    def _welford(self, index, values, w):
+        """river's ``stats.Var.update`` for one class, over all features at once."""
+        count = self.count[index] + w
+        mean_old = self.mean[index]
+        mean_new = mean_old + (w / count) * (values - mean_old)
+        self.sum_squares[index] += w * (values - mean_old) * (values - mean_new)
+        self.count[index], self.mean[index] = count, mean_new
+
+    def _row_lists(self, index):
+        return (
+            self.count[index].tolist(),
+            self.mean[index].tolist(),
+            self.sum_squares[index].tolist(),
+        )
+
     def sync(self):
         """Write the learnt weights, means and sums of squares into river's objects."""
         for index in self.dirty:
             for mean_object, var_object, n, mean, sum_squares in zip(
                 self.mean_objects[index],
                 self.var_objects[index],
-                self.count[index].tolist(),
-                self.mean[index].tolist(),
-                self.sum_squares[index].tolist(),
+                *self._row_lists(index),
             ):
                 mean_object.n = n
                 mean_object._mean = mean
@@ -284,11 +321,7 @@ class LeafArrays:
         if self.any_dead:
             table[self.dead] = 0.0
         totals = np.cumsum(table, axis=1)[:, -1].tolist()
-        max_ll = max(totals)
-        lse = max_ll + math.log(sum(math.exp(value - max_ll) for value in totals))
-        votes = {
-            label: math.exp(value - lse) for label, value in zip(self.labels, totals)
-        }
+        votes = normalised_votes(self.labels, totals)
         self.last_row, self.last_votes = row, votes
         return votes
 

@@ -95,10 +95,9 @@ def gaussian_suggestions(arrays, criterion, pre_split_dist):
     if any(splitter.n_splits != n_splits for splitter in arrays.gauss_splitters):
         return None
     rows = [arrays.row_of[label] for label in order]
-    count, mean = arrays.count[rows], arrays.mean[rows]
-    low, high = arrays.minimum[rows], arrays.maximum[rows]
+    count, mean, sum_squares, low, high = arrays.statistics(rows)
     with np.errstate(divide="ignore", invalid="ignore"):
-        variance = np.where(count > 1, arrays.sum_squares[rows] / (count - 1), 0.0)
+        variance = np.where(count > 1, sum_squares / (count - 1), 0.0)
     stacked = np.stack([count, mean, low, high, variance])
     if not np.isfinite(stacked).all() or (variance < 0).any():
         return None

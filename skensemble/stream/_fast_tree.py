@@ -12,7 +12,9 @@ instance and ``top_k`` experts learn it, so on wide streams these dominate.
 numbers and the same trees, bit for bit:
 
 * per leaf, a :class:`~skensemble.stream._fast_leaf.LeafArrays` keyed by the
-  leaf object mirrors the Gaussian statistics; it predicts the naive Bayes
+  leaf object mirrors the Gaussian statistics (as numpy arrays, or for narrow
+  leaves as Python lists, :mod:`~skensemble.stream._fast_leaf_lists`, where
+  numpy's cost per call outweighs the arithmetic); it predicts the naive Bayes
   votes with numpy and learns an instance with river's Welford update over all
   features at once; :meth:`HoeffdingFastPath.flush` writes the results into
   river's own estimators, and runs before any river code reads them, so river
@@ -43,7 +45,9 @@ from river.tree.nodes.htc_nodes import (
 from river.tree.nodes.leaf import HTLeaf
 from river.tree.splitter import GaussianSplitter
 
+from . import _fast_leaf_lists
 from ._fast_leaf import LeafArrays
+from ._fast_leaf_lists import LeafLists
 from ._fast_split import attempt_to_split
 
 # The learn path below mirrors HoeffdingTreeClassifier.learn_one of these river
@@ -130,7 +134,9 @@ class HoeffdingFastPath:
                 return None
             if any(key not in x for key in leaf.splitters):
                 return None
-            cache = LeafArrays(leaf, self._key_index)
+            cells = max(len(leaf.stats), 2) * len(leaf.splitters)
+            narrow = cells <= _fast_leaf_lists.MAX_LIST_CELLS
+            cache = (LeafLists if narrow else LeafArrays)(leaf, self._key_index)
             self._caches[leaf] = cache
         elif not cache.matches(leaf):
             if leaf.splitters is not cache.splitters or len(leaf.splitters) != (

@@ -30,6 +30,9 @@ MEMORY_ESTIMATES = (
     "_size_estimate_overhead_fraction",
 )
 
+# Every test runs with the leaf statistics as lists and as arrays.
+pytestmark = pytest.mark.usefixtures("leaf_storage")
+
 
 def differences(a, b, path="tree", found=None, seen=None, ignore=("_rng",)):
     """Where two object graphs differ (types, keys, float bits); skips RNGs."""

@@ -12,6 +12,9 @@ from sklearn.datasets import make_classification
 from skensemble.stream import DriftMoEClassifier
 from skensemble.stream._fast_tree import HoeffdingFastPath
 
+# Every test runs with the leaf statistics as lists and as arrays.
+pytestmark = pytest.mark.usefixtures("leaf_storage")
+
 
 def gaussian_stream(n_samples=2500, n_classes=4, seed=0):
     """Numeric features whose concept flips halfway, so trees split and regrow."""
