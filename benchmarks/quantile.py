@@ -490,6 +490,23 @@ def plot(table, path):
     plt.close(axis.figure)
 
 
+def combine_runs(paths):
+    """The per-split rows of several CSVs; a later CSV replaces a dataset-split.
+
+    A rerun of some dataset-splits (e.g. with another row cap) is listed after
+    the CSV it supersedes: every row of those dataset-splits comes from it.
+    """
+    results = pd.DataFrame()
+    for path in paths:
+        rows = pd.read_csv(path)
+        if not results.empty:
+            keys = pd.MultiIndex.from_frame(results[["dataset", "split"]])
+            replaced = keys.isin(pd.MultiIndex.from_frame(rows[["dataset", "split"]]))
+            results = results[~replaced]
+        results = pd.concat([results, rows], ignore_index=True)
+    return results
+
+
 def _caps(pairs):
     caps = {}
     for pair in pairs:
@@ -535,7 +552,8 @@ def main(argv=None):
         nargs="+",
         type=Path,
         default=[OUTPUT / "quantile_splits.csv"],
-        help="per-split results: written by a run, read by --report-only",
+        help="per-split results: written by a run, read by --report-only "
+        "(a later file replaces the dataset-splits it holds)",
     )
     parser.add_argument(
         "--report-only",
@@ -559,7 +577,7 @@ def main(argv=None):
         caps = dict.fromkeys(DATASETS, 300)
     start = time.perf_counter()
     if args.report_only:
-        results = pd.concat([pd.read_csv(path) for path in args.csv])
+        results = combine_runs(args.csv)
     else:
         rows = []
         # Splits outermost: if the run is cut short, every dataset has results.
