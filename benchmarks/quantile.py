@@ -236,7 +236,16 @@ def interval_rows(y_test, low_high_80, low_high_90):
     }
 
 
-def run_split(name, split, max_train, quick, n_search=1):
+# The official code's early stopping: validate every 100 steps, stop after 500
+# steps without gain, no epoch limit (--paper-schedule; not the table's).
+PAPER_SCHEDULE = {
+    "validation_interval": 100,
+    "n_iter_no_change": 5,
+    "max_iter": 100_000,
+}
+
+
+def run_split(name, split, max_train, quick, n_search=1, schedule=None):
     seed = split
     max_test = max_train if quick else None
     X, y, X_test, y_test = load(name, split, max_train, seed, max_test)
@@ -247,6 +256,8 @@ def run_split(name, split, max_train, quick, n_search=1):
     fitted_bases = None
     for label, options in AGGREGATORS.items():
         _REUSED_SECONDS[0] = 0.0
+        if schedule and options["weights"] in ("local", "global"):
+            options = {**options, **schedule}
         model = QuantileAggregator(
             base_models(seed, quick, len(y)),
             quantiles=LEVELS,
@@ -546,6 +557,11 @@ def main(argv=None):
         metavar="NAME=ROWS",
         help="cap on training rows of one dataset (seeded random subset)",
     )
+    parser.add_argument(
+        "--paper-schedule",
+        action="store_true",
+        help="the learned aggregators stop early as the official code does",
+    )
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS))
     parser.add_argument(
         "--csv",
@@ -585,7 +601,8 @@ def main(argv=None):
             for name in datasets:
                 split_start = time.perf_counter()
                 cap = caps.get(name) or np.iinfo(np.int64).max
-                rows += run_split(name, split, cap, args.quick, n_search)
+                schedule = PAPER_SCHEDULE if args.paper_schedule else None
+                rows += run_split(name, split, cap, args.quick, n_search, schedule)
                 print(
                     f"{name} split {split}: {time.perf_counter() - split_start:.0f} s",
                     flush=True,
