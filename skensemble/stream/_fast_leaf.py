@@ -241,7 +241,7 @@ class LeafArrays:
             or not w > 0
         ):
             return False
-        values = self._finite_values(x, row)
+        values = self._finite_values(row)
         if values is None:
             return False
         leaf.update_stats(label, w)
@@ -255,7 +255,7 @@ class LeafArrays:
         self.last_row = self.last_votes = None
         return True
 
-    def _finite_values(self, x, row):
+    def _finite_values(self, row):
         """The Gaussian features' values, or None unless all are finite."""
         values = row[self.row_index]
         return values if np.isfinite(values).all() else None

@@ -76,7 +76,7 @@ class LeafLists(LeafArrays):
         values = row.tolist()
         return values if self.gather is None else [values[i] for i in self.gather]
 
-    def _finite_values(self, x, row):
+    def _finite_values(self, row):
         values = self._values(row)
         return values if all(map(math.isfinite, values)) else None
 
