@@ -8,6 +8,7 @@ from skensemble.metrics._quantile import (
     quantile_calibration_error,
     weighted_interval_score,
 )
+from skensemble.metrics._scorer import make_quantile_scorer
 from skensemble.metrics._stream import kappa_m_score, kappa_t_score
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "interval_width",
     "kappa_m_score",
     "kappa_t_score",
+    "make_quantile_scorer",
     "pinball_loss",
     "quantile_calibration_error",
     "weighted_interval_score",
