@@ -399,7 +399,9 @@ def _format(value, digits=3):
     return f"{value:.{digits}f}"
 
 
-def markdown(results, table, command, seconds, not_run, report_only=False):
+def markdown(
+    results, table, command, seconds, not_run, report_only=False, image="quantile.png"
+):
     lines = [
         "# Quantile aggregation benchmark",
         "",
@@ -409,7 +411,7 @@ def markdown(results, table, command, seconds, not_run, report_only=False):
         f"no GPU, Python {platform.python_version()}, OMP_NUM_THREADS=1  ",
         f"Wall time: {seconds / 60:.1f} min",
         "",
-        "![relative WIS per dataset](quantile.png)",
+        f"![relative WIS per dataset]({image})",
         "",
         "Levels: 0.05, 0.10, ..., 0.95 (19 levels, symmetric; WIS = Bracher et",
         "al.'s WIS with K = 9 intervals and the median). WIS is divided by the",
@@ -603,6 +605,12 @@ def main(argv=None):
         "(a later file replaces the dataset-splits it holds)",
     )
     parser.add_argument(
+        "--output",
+        type=Path,
+        default=OUTPUT / "quantile.md",
+        help="the page to write (its plot goes beside it, same name, .png)",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="rebuild the markdown from the saved per-split CSV(s)",
@@ -660,14 +668,15 @@ def main(argv=None):
         time.perf_counter() - start,
         not_run,
         report_only=args.report_only,
+        image=args.output.with_suffix(".png").name,
     )
     print(text)
     # A run over part of the splits writes only its CSV; the page comes from
     # --report-only over all the CSVs (or from one run over everything).
     whole = set(datasets) == set(DATASETS) and first == 0 and splits == 5
     if not args.quick and (args.report_only or whole):
-        (OUTPUT / "quantile.md").write_text(text)
-        plot(table, OUTPUT / "quantile.png")
+        args.output.write_text(text)
+        plot(table, args.output.with_suffix(".png"))
 
 
 if __name__ == "__main__":
