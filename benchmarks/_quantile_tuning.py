@@ -49,7 +49,7 @@ def tune_base_models(estimators, levels, X, y, n_draws, seed):
     """Best setting per tunable base model, and the seconds the search took.
 
     ``estimators`` maps names to unfitted single- or multi-level models (as
-    built by ``base_models``); returns ``({name: params}, seconds)``.
+    built by ``base_estimators``); returns ``({name: params}, seconds)``.
     """
     start = time.perf_counter()
     chosen = {}

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from skensemble._quantile_levels import check_quantile_grid
 from skensemble.metrics._quantile import (
     crps_from_quantiles,
     pinball_loss,
@@ -80,8 +81,8 @@ def make_quantile_scorer(metric="pinball", *, quantiles=None):
     Raises
     ------
     ValueError
-        If ``metric`` is an unknown name or ``quantiles`` holds a level outside
-        (0, 1).
+        If ``metric`` is an unknown name, or ``quantiles`` is empty, holds a
+        level outside (0, 1) or is not strictly increasing.
 
     See Also
     --------
@@ -112,21 +113,11 @@ def make_quantile_scorer(metric="pinball", *, quantiles=None):
     True
     """
     if isinstance(metric, str):
-        if metric not in _METRICS:
-            raise ValueError(
-                f"metric must be one of {sorted(_METRICS)} or a callable; "
-                f"got {metric!r}."
-            )
-        metric = _METRICS[metric]
-    elif not callable(metric):
+        metric = _METRICS.get(metric, metric)
+    if not callable(metric):
         raise ValueError(
             f"metric must be one of {sorted(_METRICS)} or a callable; got {metric!r}."
         )
     if quantiles is not None:
-        quantiles = np.asarray(quantiles, dtype=float).ravel()
-        if quantiles.size == 0 or np.any((quantiles <= 0) | (quantiles >= 1)):
-            raise ValueError(
-                f"quantiles must be non-empty and lie strictly between 0 and 1; "
-                f"got {quantiles}."
-            )
+        quantiles = check_quantile_grid(quantiles)
     return _QuantileScorer(metric, quantiles)

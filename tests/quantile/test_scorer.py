@@ -71,7 +71,8 @@ def test_estimator_without_fitted_grid_needs_levels(data):
         ({"metric": "mse"}, "metric must be one of"),
         ({"metric": 3}, "metric must be one of"),
         ({"quantiles": [0.5, 1.0]}, "strictly between 0 and 1"),
-        ({"quantiles": []}, "non-empty"),
+        ({"quantiles": []}, "at least one level"),
+        ({"quantiles": [0.9, 0.1]}, "strictly increasing"),
     ],
 )
 def test_bad_arguments(kwargs, message):
