@@ -165,29 +165,6 @@ def targets(table, base_names, aggregator_names):
         f"{mapie.coverage90.mean():.3f} (90%)."
     )
     return lines
-    lines.append(
-        f"- local-fine+CQR mean coverage: 80% -> {cqr.coverage80.mean():.3f}, "
-        f"90% -> {cqr.coverage90.mean():.3f} (target within [1 - alpha, 1 - alpha "
-        "+ 0.03] on average). Lowest per-dataset mean coverage: "
-        f"{cqr.coverage80.min():.3f} / {cqr.coverage90.min():.3f}."
-    )
-    mapie = table[table.method == "MAPIE CQR (hgb)"].set_index("dataset")
-    ours = cqr.set_index("dataset")
-    ratio80 = ours.width80 / mapie.width80
-    ratio90 = ours.width90 / mapie.width90
-    lines.append(
-        "- width ratio local-fine+CQR / MAPIE CQR (80%): "
-        + ", ".join(f"{d} {v:.2f}" for d, v in ratio80.items())
-        + f"; geometric mean {np.exp(np.log(ratio80).mean()):.3f}."
-    )
-    lines.append(
-        "- width ratio (90%): "
-        + ", ".join(f"{d} {v:.2f}" for d, v in ratio90.items())
-        + f"; geometric mean {np.exp(np.log(ratio90).mean()):.3f}. MAPIE's mean "
-        f"coverage: {mapie.coverage80.mean():.3f} (80%), "
-        f"{mapie.coverage90.mean():.3f} (90%)."
-    )
-    return lines
 
 
 def plot(table, path, method_order):
