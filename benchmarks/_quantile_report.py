@@ -37,6 +37,28 @@ def summarise(results):
     return results, table.reset_index()
 
 
+def n_levels(results):
+    """The level count of the runs (CSVs written before ``n_levels`` held 19)."""
+    if "n_levels" not in results:
+        return 19
+    counts = results.n_levels.fillna(19).astype(int).unique()
+    if counts.size != 1:
+        raise ValueError(f"The runs mix level grids: {sorted(counts)} levels.")
+    return int(counts[0])
+
+
+def _levels_text(count):
+    """The page's two lines on the level grid k / (count + 1), k = 1 .. count."""
+    step, digits = 1 / (count + 1), 2 if count < 100 else 3
+    grid = ", ".join(f"{k * step:.{digits}f}" for k in (1, 2))
+    return (
+        f"Levels: {grid}, ..., {count * step:.{digits}f} ({count} levels, "
+        "symmetric; WIS = Bracher et",
+        f"al.'s WIS with K = {count // 2} intervals and the median). "
+        "WIS is divided by the",
+    )
+
+
 def _format(value, digits=3):
     if isinstance(value, float) and np.isnan(value):
         return "-"
@@ -68,8 +90,7 @@ def markdown(
         "",
         f"![relative WIS per dataset]({image})",
         "",
-        "Levels: 0.05, 0.10, ..., 0.95 (19 levels, symmetric; WIS = Bracher et",
-        "al.'s WIS with K = 9 intervals and the median). WIS is divided by the",
+        *_levels_text(n_levels(results)),
         "standard deviation of the training target and then by the best base model's",
         "WIS on the same split (relative WIS < 1: better than every single model).",
         "Base-model quantiles are sorted before scoring (which only helps them);",
@@ -203,4 +224,5 @@ def combine_runs(paths):
             replaced = keys.isin(pd.MultiIndex.from_frame(rows[["dataset", "split"]]))
             results = results[~replaced]
         results = pd.concat([results, rows], ignore_index=True)
+    n_levels(results)
     return results

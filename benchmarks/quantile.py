@@ -14,6 +14,7 @@ fits it used to its own weight training, so times are as if fitted alone.
 
     python benchmarks/quantile.py            # full mode, writes docs/benchmarks/
     python benchmarks/quantile.py --quick    # CI smoke run, prints only
+    python benchmarks/quantile.py --levels 99  # the paper's grid 0.01 .. 0.99
 
 Several processes can share the datasets (``--datasets ... --csv PATH``); the
 page is then rebuilt from their per-split CSVs with
@@ -71,9 +72,17 @@ DATASETS = {
 }
 # 19 symmetric levels 0.05, 0.10, ..., 0.95 (the aggregator's default grid):
 # WIS on it is Bracher et al.'s WIS with K = 9 intervals plus the median, and
-# it holds the 80% and 90% intervals. The paper's 99 levels cost 5.2x more
-# for every per-level model (see docs/benchmarks/quantile.md).
-LEVELS = np.round(np.arange(1, 20) / 20, 10)
+# it holds the 80% and 90% intervals. The paper's 99 levels (--levels 99)
+# cost 5.2x more for every per-level model (see docs/benchmarks/quantile.md).
+N_LEVELS = 19
+
+
+def level_grid(n_levels):
+    """The symmetric grid k / (n_levels + 1), k = 1 .. n_levels."""
+    return np.round(np.arange(1, n_levels + 1) / (n_levels + 1), 10)
+
+
+LEVELS = level_grid(N_LEVELS)
 BASE_NAMES = ("qrf", "hgb", "linear", "xgb", "tabm")
 # Random-search draws of the learned aggregators' weights (the paper: 20).
 # 1 = no search, chosen from the measured cost before any test result was
@@ -112,10 +121,10 @@ def level_columns(levels, confidence):
     return columns
 
 
-def _check_level_columns():
+def _check_level_columns(levels=LEVELS):
     """Fail fast if the interval columns do not hold the nominal levels."""
     for confidence in CONFIDENCES:
-        lower, upper = LEVELS[level_columns(LEVELS, confidence)]
+        lower, upper = levels[level_columns(levels, confidence)]
         assert np.isclose(upper - lower, confidence), (confidence, lower, upper)
         assert np.isclose(lower + upper, 1.0), (confidence, lower, upper)
 
@@ -166,7 +175,7 @@ class CachedMultiQuantile(MultiQuantileRegressor):
         return self
 
 
-def base_estimators(seed, quick, n_rows):
+def base_estimators(seed, quick, n_rows, levels=LEVELS):
     """The unfitted single- or multi-level base models, by name."""
     trees = 30 if quick else 50
     if quick:
@@ -193,7 +202,7 @@ def base_estimators(seed, quick, n_rows):
         ),
         "tabm": TabMRegressor(
             loss="quantile",
-            quantiles=LEVELS,
+            quantiles=levels,
             k=8,
             d_block=128,
             n_blocks=2,
@@ -206,9 +215,9 @@ def base_estimators(seed, quick, n_rows):
     return estimators
 
 
-def base_models(seed, quick, n_rows, params=None):
+def base_models(seed, quick, n_rows, params=None, levels=LEVELS):
     """The base models as cached multi-quantile models, with tuned ``params``."""
-    estimators = base_estimators(seed, quick, n_rows)
+    estimators = base_estimators(seed, quick, n_rows, levels)
     for name, chosen in (params or {}).items():
         estimators[name].set_params(**chosen)
     return [
@@ -216,7 +225,7 @@ def base_models(seed, quick, n_rows, params=None):
             name,
             CachedMultiQuantile(
                 est,
-                quantiles=LEVELS,
+                quantiles=levels,
                 noncrossing=None,
                 max_rows=LINEAR_ROWS if name == "linear" else None,
             ),
@@ -268,6 +277,7 @@ def run_split(
     schedule=None,
     tune_base=0,
     aggregators=tuple(AGGREGATORS),
+    levels=LEVELS,
 ):
     seed = split
     max_test = max_train if quick else None
@@ -278,7 +288,7 @@ def run_split(
     params, tune_seconds = {}, 0.0
     if tune_base:
         params, tune_seconds = tune_base_models(
-            base_estimators(seed, quick, len(y)), LEVELS, X, y, tune_base, seed
+            base_estimators(seed, quick, len(y), levels), levels, X, y, tune_base, seed
         )
     rows = []
     fitted_bases = None
@@ -288,8 +298,8 @@ def run_split(
         if schedule and options["weights"] in ("local", "global"):
             options = {**options, **schedule}
         model = QuantileAggregator(
-            base_models(seed, quick, len(y), params),
-            quantiles=LEVELS,
+            base_models(seed, quick, len(y), params, levels),
+            quantiles=levels,
             random_state=seed,
             device="cpu",
             n_search=n_search,
@@ -298,7 +308,7 @@ def run_split(
         start = time.perf_counter()
         model.fit(X, y)
         seconds = time.perf_counter() - start + _REUSED_SECONDS[0] + tune_seconds
-        raw = model.predict(X_test, quantiles=LEVELS)
+        raw = model.predict(X_test, quantiles=levels)
         learned = options["weights"] in ("local", "global")
         rows.append(
             {
@@ -307,7 +317,7 @@ def run_split(
                 "n_search": n_search if learned else 0,
                 "epochs": model.n_iter_,
                 "search_params": str(getattr(model, "search_params_", "")),
-                "wis": weighted_interval_score(y_test, raw, quantiles=LEVELS) / scale,
+                "wis": weighted_interval_score(y_test, raw, quantiles=levels) / scale,
                 "crossing_rows": count_crossings(raw),
                 "fit_seconds": seconds,
                 **interval_rows(
@@ -321,22 +331,22 @@ def run_split(
             fitted_bases = model.named_estimators_
     for base_name in BASE_NAMES:
         base = fitted_bases[base_name]
-        raw = base.predict(X_test, quantiles=LEVELS)
+        raw = base.predict(X_test, quantiles=levels)
         ordered = sort_quantiles(raw)
         key = _key(type(base.estimator).__name__, X, y)
         rows.append(
             {
                 "method": base_name,
                 "kind": "base",
-                "wis": weighted_interval_score(y_test, ordered, quantiles=LEVELS)
+                "wis": weighted_interval_score(y_test, ordered, quantiles=levels)
                 / scale,
                 "crossing_rows": count_crossings(raw),
                 "fit_seconds": _SECONDS[key] + tune_seconds,
                 "base_params": str(params.get(base_name, "")),
                 **interval_rows(
                     y_test,
-                    ordered[:, level_columns(LEVELS, 0.8)],
-                    ordered[:, level_columns(LEVELS, 0.9)],
+                    ordered[:, level_columns(levels, 0.8)],
+                    ordered[:, level_columns(levels, 0.9)],
                 ),
             }
         )
@@ -375,6 +385,7 @@ def run_split(
             n_test=len(y_test),
             tune_base=tune_base,
             tune_seconds=tune_seconds,
+            n_levels=len(levels),
         )
     return rows
 
@@ -439,6 +450,13 @@ def main(argv=None):
         help="the aggregators to fit (local-fine always runs: the base-model "
         "rows come from its fit); for a costly diagnostic such as --n-search 20",
     )
+    parser.add_argument(
+        "--levels",
+        type=int,
+        default=N_LEVELS,
+        metavar="N",
+        help="the symmetric grid k / (N + 1), k = 1 .. N (default 19; the paper: 99)",
+    )
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS))
     parser.add_argument(
         "--csv",
@@ -462,7 +480,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not DATA.exists():
         sys.exit(f"Benchmark data not found at {DATA}; see DESIGN.md.")
-    _check_level_columns()
+    levels = level_grid(args.levels)
+    _check_level_columns(levels)
     command = (
         "PYTHONPATH=. OMP_NUM_THREADS=1 python benchmarks/quantile.py "
         + " ".join(sys.argv[1:] if argv is None else argv)
@@ -499,6 +518,7 @@ def main(argv=None):
                     schedule,
                     args.tune_base,
                     aggregators,
+                    levels,
                 )
                 print(
                     f"{name} split {split}: {time.perf_counter() - split_start:.0f} s",
