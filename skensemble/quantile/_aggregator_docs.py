@@ -87,7 +87,9 @@ n_search : int, default=1
 tol : float, default=1e-5
     Minimum improvement of the validation loss that counts.
 n_jobs : int, default=None
-    Number of base-model fits run in parallel through joblib.
+    Number of base-model fits, and on a CPU of random-search candidates
+    (``n_search``), run in parallel through joblib. The result does not
+    depend on it.
 random_state : int, RandomState instance or None, default=None
     Seeds the folds, the splits and the weight network.
 device : str, default="auto"

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import torch
+from joblib import Parallel, delayed
 from sklearn.model_selection import ParameterSampler
 from torch import nn
 
@@ -307,8 +308,11 @@ def fit_head(features, base, target, levels, params, random_state, device):
     Inputs are standardised. A random ``validation_fraction`` of the rows is
     held out for early stopping; with ``n_search > 1`` the same rows also pick
     the candidate of :func:`search_candidates` with the lowest validation
-    pinball loss, as in the paper's random search. Returns the head (on the
-    CPU), its (loss_curve, validation_scores) and the chosen settings.
+    pinball loss, as in the paper's random search. Candidates train in
+    parallel over ``params["n_jobs"]`` joblib workers on a CPU (one at a time on
+    a GPU); each has its own seed drawn beforehand, so the result does not
+    depend on ``n_jobs``. Returns the head (on the CPU), its
+    (loss_curve, validation_scores) and the chosen settings.
     """
     order = random_state.permutation(target.size)
     n_validation = max(1, round(params["validation_fraction"] * target.size))
@@ -317,11 +321,15 @@ def fit_head(features, base, target, levels, params, random_state, device):
     # exactly as without a search, so a search can only lower the kept loss.
     seeds = [draw_seed(random_state) for _ in range(params["n_search"])]
     candidates = search_candidates(params, draw_seed(random_state))
-    best = None
-    for candidate, seed in zip(candidates, seeds, strict=True):
-        head, curves = _train_candidate(
+    n_jobs = params.get("n_jobs") if torch.device(device).type == "cpu" else 1
+    trained = Parallel(n_jobs=n_jobs)(
+        delayed(_train_candidate)(
             features, base, target, rows, levels, candidate, seed, device
         )
+        for candidate, seed in zip(candidates, seeds, strict=True)
+    )
+    best = None
+    for candidate, (head, curves) in zip(candidates, trained, strict=True):
         score = min(curves[1])
         if best is None or score < best[0]:
             best = (score, head, curves, candidate)

@@ -202,3 +202,21 @@ def test_aggregator_uses_the_step_schedule():
     # (the paper's rule): 5 steps per epoch, 20 steps, a check every 2 steps.
     assert aggregator.n_iter_ == 4
     assert len(aggregator.validation_scores_) == 10
+
+
+def test_search_candidates_in_parallel_give_the_sequential_result():
+    X, y = heteroscedastic(200, random_state=5)
+    settings = dict(
+        estimators=[
+            ("hgb", HistGradientBoostingRegressor(loss="quantile", max_iter=10)),
+        ],
+        quantiles=[0.1, 0.5, 0.9],
+        max_iter=8,
+        n_search=3,
+        random_state=0,
+    )
+    sequential = QuantileAggregator(**settings).fit(X, y)
+    parallel = QuantileAggregator(**settings, n_jobs=2).fit(X, y)
+    assert parallel.search_params_ == sequential.search_params_
+    assert parallel.validation_scores_ == sequential.validation_scores_
+    np.testing.assert_array_equal(parallel.predict(X), sequential.predict(X))
