@@ -49,7 +49,8 @@ def n_levels(results):
 
 def _levels_text(count):
     """The page's two lines on the level grid k / (count + 1), k = 1 .. count."""
-    step, digits = 1 / (count + 1), 2 if count < 100 else 3
+    step = 1 / (count + 1)
+    digits = next((d for d in range(2, 5) if abs(round(step, d) - step) < 1e-12), 4)
     grid = ", ".join(f"{k * step:.{digits}f}" for k in (1, 2))
     return (
         f"Levels: {grid}, ..., {count * step:.{digits}f} ({count} levels, "
@@ -224,5 +225,5 @@ def combine_runs(paths):
             replaced = keys.isin(pd.MultiIndex.from_frame(rows[["dataset", "split"]]))
             results = results[~replaced]
         results = pd.concat([results, rows], ignore_index=True)
-    n_levels(results)
+    n_levels(results)  # raises if the runs mix level grids
     return results

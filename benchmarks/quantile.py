@@ -121,7 +121,7 @@ def level_columns(levels, confidence):
     return columns
 
 
-def _check_level_columns(levels=LEVELS):
+def _check_level_columns(levels):
     """Fail fast if the interval columns do not hold the nominal levels."""
     for confidence in CONFIDENCES:
         lower, upper = levels[level_columns(levels, confidence)]
