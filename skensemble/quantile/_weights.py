@@ -321,7 +321,9 @@ def fit_head(features, base, target, levels, params, random_state, device):
     # exactly as without a search, so a search can only lower the kept loss.
     seeds = [draw_seed(random_state) for _ in range(params["n_search"])]
     candidates = search_candidates(params, draw_seed(random_state))
-    n_jobs = params.get("n_jobs") if torch.device(device).type == "cpu" else 1
+    # One candidate (no search) or a GPU: train here, without a joblib dispatch.
+    parallel = len(candidates) > 1 and torch.device(device).type == "cpu"
+    n_jobs = params.get("n_jobs") if parallel else 1
     trained = Parallel(n_jobs=n_jobs)(
         delayed(_train_candidate)(
             features, base, target, rows, levels, candidate, seed, device
