@@ -47,6 +47,18 @@ def n_levels(results):
     return int(counts[0])
 
 
+def run_cpus(results):
+    """The CPU of each run, by dataset (CSVs written before ``cpu`` lack it)."""
+    cpus = results.get("cpu", pd.Series(index=results.index, dtype=object))
+    cpus = cpus.fillna("not recorded")
+    by_cpu = {}
+    for dataset, cpu in zip(results.dataset, cpus):
+        by_cpu.setdefault(cpu, []).append(dataset)
+    return "; ".join(
+        f"{cpu} ({', '.join(dict.fromkeys(names))})" for cpu, names in by_cpu.items()
+    )
+
+
 def _levels_text(count):
     """The page's two lines on the level grid k / (count + 1), k = 1 .. count."""
     step = 1 / (count + 1)
@@ -87,7 +99,8 @@ def markdown(
         f"Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC  ",
         f"Machine: {platform.machine()}, 2 CPU cores shared with other jobs, "
         f"no GPU, Python {platform.python_version()}, OMP_NUM_THREADS=1  ",
-        f"Wall time: {seconds / 60:.1f} min",
+        f"Wall time: {seconds / 60:.1f} min  ",
+        f"CPU of the runs: {run_cpus(results)}",
         "",
         f"![relative WIS per dataset]({image})",
         "",

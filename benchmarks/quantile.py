@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _machine import cpu_model  # benchmarks/ sibling modules
 from _quantile_report import (  # benchmarks/ sibling modules
     combine_runs,
     markdown,
@@ -386,6 +387,7 @@ def run_split(
             tune_base=tune_base,
             tune_seconds=tune_seconds,
             n_levels=len(levels),
+            cpu=cpu_model(),
         )
     return rows
 
