@@ -104,7 +104,12 @@ AGGREGATORS = {
     "global-medium": {"weights": "global", "granularity": "medium"},
     "local-fine": {"weights": "local", "granularity": "fine"},
     "local-fine+CQR": {"weights": "local", "granularity": "fine", "conformal": "split"},
+    # local-fine without the search, beside a run with --n-search > 1: the
+    # search's effect measured in one process (same machine, same cached base
+    # fits). Not fitted unless asked for with --aggregators.
+    "local-fine/1": {"weights": "local", "granularity": "fine", "n_search": 1},
 }
+DEFAULT_AGGREGATORS = [label for label in AGGREGATORS if label != "local-fine/1"]
 
 
 def level_columns(levels, confidence):
@@ -277,7 +282,7 @@ def run_split(
     n_search=1,
     schedule=None,
     tune_base=0,
-    aggregators=tuple(AGGREGATORS),
+    aggregators=tuple(DEFAULT_AGGREGATORS),
     levels=LEVELS,
 ):
     seed = split
@@ -303,8 +308,7 @@ def run_split(
             quantiles=levels,
             random_state=seed,
             device="cpu",
-            n_search=n_search,
-            **options,
+            **{"n_search": n_search, **options},
         )
         start = time.perf_counter()
         model.fit(X, y)
@@ -315,7 +319,7 @@ def run_split(
             {
                 "method": label,
                 "kind": "aggregator",
-                "n_search": n_search if learned else 0,
+                "n_search": model.n_search if learned else 0,
                 "epochs": model.n_iter_,
                 "search_params": str(getattr(model, "search_params_", "")),
                 "wis": weighted_interval_score(y_test, raw, quantiles=levels) / scale,
@@ -448,7 +452,7 @@ def main(argv=None):
         "--aggregators",
         nargs="+",
         choices=list(AGGREGATORS),
-        default=list(AGGREGATORS),
+        default=DEFAULT_AGGREGATORS,
         help="the aggregators to fit (local-fine always runs: the base-model "
         "rows come from its fit); for a costly diagnostic such as --n-search 20",
     )
