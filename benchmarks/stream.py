@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _machine import cpu_model  # benchmarks/ sibling modules
 from river import drift, ensemble, forest, tree
 from river.datasets import synth
 
@@ -194,8 +195,10 @@ def real_stream(name, n_instances, data_dir):
     return frame.drop(columns="target").to_numpy(float), labels, drifts
 
 
-def run_one(model, X, y):
-    result = prequential_score(model, X, y, window=max(100, len(y) // 50))
+def run_one(model, X, y, verbose=0):
+    result = prequential_score(
+        model, X, y, window=max(100, len(y) // 50), verbose=verbose
+    )
     return {
         "accuracy": 100 * result.accuracy,
         "kappa_m": 100 * result.kappa_m,
@@ -214,6 +217,7 @@ def _now():
 def _new_results(args):
     config = {**vars(args), "started": _now()}
     config["command"] = shlex.join(["python", *sys.argv])
+    config["cpu"] = cpu_model()
     return {"config": config, "streams": {}, "speed": {}}
 
 
@@ -254,7 +258,7 @@ def run(args):
                 if args.models and model_name not in args.models:
                     continue
                 start = time.perf_counter()
-                outcome = run_one(model, X, y)
+                outcome = run_one(model, X, y, args.verbose)
                 entry["runs"].setdefault(model_name, []).append(outcome)
                 elapsed = time.perf_counter() - start
                 print(
@@ -382,6 +386,7 @@ def render_markdown(merged, notes=None):
         f"    {config['command']}    # {config['started']} to "
         f"{config.get('finished', 'unfinished')}"
         + (f"; {config['kept']}" if "kept" in config else "")
+        + (f"; CPU: {config['cpu']}" if "cpu" in config else "")
         for config in merged["configs"]
     )
     lines = [
@@ -550,6 +555,12 @@ def main():
         type=int,
         default=0,
         help="only time DriftMoE against ARF, alternated, this many times",
+    )
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        default=0,
+        help="> 0: report progress every tenth of a stream (not in --speed-repeats)",
     )
     parser.add_argument("--json", default=None, help="write raw results here")
     parser.add_argument("--output", default=None, help="markdown report path")
