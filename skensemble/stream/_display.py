@@ -139,7 +139,8 @@ class PrequentialDisplay:
             ax.axvline(position, color="grey", linestyle=":", linewidth=1)
         ax.set_xlabel("instances")
         ax.set_ylabel("windowed prequential accuracy")
-        ax.legend(loc="lower right", fontsize="small")
+        if self.lines_:  # no curves, no legend (matplotlib would warn)
+            ax.legend(loc="lower right", fontsize="small")
         self.ax_ = ax
         self.figure_ = ax.figure
         return self

@@ -113,3 +113,16 @@ def test_prequential_display_draws_one_curve_per_model():
         display.lines_["tree"].get_xdata(), [250, 500, 750, 1000]
     )
     assert len(display.ax_.lines) == 3
+
+
+def test_prequential_display_without_curves_draws_no_legend():
+    pytest.importorskip("matplotlib")
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        display = PrequentialDisplay({}, drift_positions=[500]).plot()
+    assert display.lines_ == {} and display.ax_.get_legend() is None
