@@ -5,12 +5,28 @@ the levels it predicts, or an interval array of shape (n_samples, 2).
 """
 
 import numpy as np
-from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn.utils import check_array
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    column_or_1d,
+)
 
 
-def _check_quantile_inputs(y_true, y_pred, quantiles):
-    y_true = column_or_1d(np.asarray(y_true, dtype=float))
-    y_pred = np.asarray(y_pred, dtype=float)
+def _check_targets(y_true):
+    y_true = check_array(y_true, ensure_2d=False, dtype=float, input_name="y_true")
+    return column_or_1d(y_true)
+
+
+def _check_weights(sample_weight, y_true):
+    if sample_weight is None:
+        return None
+    return _check_sample_weight(sample_weight, y_true, ensure_non_negative=True)
+
+
+def _check_quantile_inputs(y_true, y_pred, quantiles, sample_weight=None):
+    y_true = _check_targets(y_true)
+    y_pred = check_array(y_pred, ensure_2d=False, dtype=float, input_name="y_pred")
     quantiles = np.asarray(quantiles, dtype=float).ravel()
     if y_pred.ndim == 1:
         y_pred = y_pred[:, None]
@@ -23,12 +39,12 @@ def _check_quantile_inputs(y_true, y_pred, quantiles):
             f"y_pred has {y_pred.shape[1]} columns but {quantiles.size} quantiles "
             "were given; there must be one column per quantile level."
         )
-    if np.any((quantiles <= 0) | (quantiles >= 1)):
+    if not np.all((quantiles > 0) & (quantiles < 1)):
         raise ValueError(
             f"quantiles must lie strictly between 0 and 1; got {quantiles}."
         )
     check_consistent_length(y_true, y_pred)
-    return y_true, y_pred, quantiles
+    return y_true, y_pred, quantiles, _check_weights(sample_weight, y_true)
 
 
 def _pinball_matrix(y_true, y_pred, quantiles):
@@ -36,7 +52,12 @@ def _pinball_matrix(y_true, y_pred, quantiles):
     return np.maximum(quantiles * residual, (quantiles - 1) * residual)
 
 
-def pinball_loss(y_true, y_pred, *, quantiles):
+def _mean_pinball(y_true, y_pred, quantiles, sample_weight):
+    per_sample = _pinball_matrix(y_true, y_pred, quantiles).mean(axis=1)
+    return float(np.average(per_sample, weights=sample_weight))
+
+
+def pinball_loss(y_true, y_pred, *, quantiles, sample_weight=None):
     """Mean pinball (quantile) loss over samples and levels.
 
     The pinball loss of level ``tau`` at residual ``u = y - q`` is
@@ -51,6 +72,8 @@ def pinball_loss(y_true, y_pred, *, quantiles):
         Predicted quantiles, one column per level.
     quantiles : array-like of shape (n_quantiles,)
         The levels of the columns of ``y_pred``, in (0, 1).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights; ``None`` weighs every sample equally.
 
     Returns
     -------
@@ -73,11 +96,13 @@ def pinball_loss(y_true, y_pred, *, quantiles):
     >>> pinball_loss([1.0, 2.0], [[0.0, 1.0], [2.0, 3.0]], quantiles=[0.1, 0.9])
     0.05
     """
-    y_true, y_pred, quantiles = _check_quantile_inputs(y_true, y_pred, quantiles)
-    return float(_pinball_matrix(y_true, y_pred, quantiles).mean())
+    y_true, y_pred, quantiles, sample_weight = _check_quantile_inputs(
+        y_true, y_pred, quantiles, sample_weight
+    )
+    return _mean_pinball(y_true, y_pred, quantiles, sample_weight)
 
 
-def weighted_interval_score(y_true, y_pred, *, quantiles):
+def weighted_interval_score(y_true, y_pred, *, quantiles, sample_weight=None):
     """Weighted interval score (WIS) of Bracher et al. (2021).
 
     The grid must be symmetric (``tau`` and ``1 - tau`` both present), with or
@@ -92,6 +117,8 @@ def weighted_interval_score(y_true, y_pred, *, quantiles):
         Predicted quantiles, one column per level.
     quantiles : array-like of shape (n_quantiles,)
         Symmetric levels of the columns of ``y_pred``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights; ``None`` weighs every sample equally.
 
     Returns
     -------
@@ -114,17 +141,19 @@ def weighted_interval_score(y_true, y_pred, *, quantiles):
     >>> weighted_interval_score([1.0], [[0.0, 1.0, 2.0]], quantiles=[0.1, 0.5, 0.9])
     0.1333...
     """
-    y_true, y_pred, quantiles = _check_quantile_inputs(y_true, y_pred, quantiles)
+    y_true, y_pred, quantiles, sample_weight = _check_quantile_inputs(
+        y_true, y_pred, quantiles, sample_weight
+    )
     ordered = np.sort(quantiles)
     if not np.allclose(ordered, 1 - ordered[::-1]):
         raise ValueError(
             "weighted_interval_score needs a symmetric grid: every level tau must "
             f"come with 1 - tau; got {quantiles}."
         )
-    return 2.0 * float(_pinball_matrix(y_true, y_pred, quantiles).mean())
+    return 2.0 * _mean_pinball(y_true, y_pred, quantiles, sample_weight)
 
 
-def crps_from_quantiles(y_true, y_pred, *, quantiles):
+def crps_from_quantiles(y_true, y_pred, *, quantiles, sample_weight=None):
     """Continuous ranked probability score approximated from predicted quantiles.
 
     Uses ``CRPS = 2 * integral_0^1 pinball_tau(y - F^-1(tau)) dtau`` with the
@@ -140,6 +169,8 @@ def crps_from_quantiles(y_true, y_pred, *, quantiles):
         Predicted quantiles, one column per level.
     quantiles : array-like of shape (n_quantiles,)
         The levels of the columns of ``y_pred``, ideally ``k / (m + 1)``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights; ``None`` weighs every sample equally.
 
     Returns
     -------
@@ -163,12 +194,16 @@ def crps_from_quantiles(y_true, y_pred, *, quantiles):
     >>> round(crps_from_quantiles([0.0], [np.zeros(99)], quantiles=levels), 6)
     0.0
     """
-    y_true, y_pred, quantiles = _check_quantile_inputs(y_true, y_pred, quantiles)
-    return 2.0 * float(_pinball_matrix(y_true, y_pred, quantiles).mean())
+    y_true, y_pred, quantiles, sample_weight = _check_quantile_inputs(
+        y_true, y_pred, quantiles, sample_weight
+    )
+    return 2.0 * _mean_pinball(y_true, y_pred, quantiles, sample_weight)
 
 
 def _check_interval_shape(y_interval):
-    y_interval = np.asarray(y_interval, dtype=float)
+    y_interval = check_array(
+        y_interval, ensure_2d=False, allow_nd=True, dtype=float, input_name="y_interval"
+    )
     if y_interval.ndim != 2 or y_interval.shape[1] != 2:
         raise ValueError(
             f"y_interval must have shape (n_samples, 2); got {y_interval.shape}."
@@ -177,13 +212,13 @@ def _check_interval_shape(y_interval):
 
 
 def _check_interval(y_true, y_interval):
-    y_true = column_or_1d(np.asarray(y_true, dtype=float))
+    y_true = _check_targets(y_true)
     y_interval = _check_interval_shape(y_interval)
     check_consistent_length(y_true, y_interval)
     return y_true, y_interval
 
 
-def interval_coverage(y_true, y_interval):
+def interval_coverage(y_true, y_interval, *, sample_weight=None):
     """Fraction of targets inside their prediction interval (bounds included).
 
     Parameters
@@ -192,6 +227,8 @@ def interval_coverage(y_true, y_interval):
         Observed targets.
     y_interval : array-like of shape (n_samples, 2)
         Lower and upper bounds, as returned by ``predict_interval``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights; ``None`` weighs every sample equally.
 
     Returns
     -------
@@ -209,17 +246,20 @@ def interval_coverage(y_true, y_interval):
     0.5
     """
     y_true, y_interval = _check_interval(y_true, y_interval)
+    sample_weight = _check_weights(sample_weight, y_true)
     inside = (y_interval[:, 0] <= y_true) & (y_true <= y_interval[:, 1])
-    return float(inside.mean())
+    return float(np.average(inside, weights=sample_weight))
 
 
-def interval_width(y_interval):
+def interval_width(y_interval, *, sample_weight=None):
     """Mean width of prediction intervals.
 
     Parameters
     ----------
     y_interval : array-like of shape (n_samples, 2)
         Lower and upper bounds, as returned by ``predict_interval``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights; ``None`` weighs every sample equally.
 
     Returns
     -------
@@ -237,10 +277,13 @@ def interval_width(y_interval):
     2.5
     """
     y_interval = _check_interval_shape(y_interval)
-    return float(np.mean(y_interval[:, 1] - y_interval[:, 0]))
+    sample_weight = _check_weights(sample_weight, y_interval)
+    return float(np.average(y_interval[:, 1] - y_interval[:, 0], weights=sample_weight))
 
 
-def quantile_calibration_error(y_true, y_pred, *, quantiles, return_levels=False):
+def quantile_calibration_error(
+    y_true, y_pred, *, quantiles, sample_weight=None, return_levels=False
+):
     """Mean absolute calibration error (MACE) of predicted quantiles.
 
     For each level ``tau`` the empirical level is the fraction of targets at or
@@ -255,6 +298,8 @@ def quantile_calibration_error(y_true, y_pred, *, quantiles, return_levels=False
         Predicted quantiles, one column per level.
     quantiles : array-like of shape (n_quantiles,)
         The nominal levels of the columns of ``y_pred``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights; ``None`` weighs every sample equally.
     return_levels : bool, default=False
         Also return the empirical level of every column.
 
@@ -280,8 +325,10 @@ def quantile_calibration_error(y_true, y_pred, *, quantiles, return_levels=False
     >>> quantile_calibration_error([0.0, 1.0], [[0.5], [0.5]], quantiles=[0.5])
     0.0
     """
-    y_true, y_pred, quantiles = _check_quantile_inputs(y_true, y_pred, quantiles)
-    empirical = np.mean(y_true[:, None] <= y_pred, axis=0)
+    y_true, y_pred, quantiles, sample_weight = _check_quantile_inputs(
+        y_true, y_pred, quantiles, sample_weight
+    )
+    empirical = np.average(y_true[:, None] <= y_pred, axis=0, weights=sample_weight)
     error = float(np.mean(np.abs(empirical - quantiles)))
     if return_levels:
         return error, empirical

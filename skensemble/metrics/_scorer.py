@@ -35,14 +35,16 @@ class _QuantileScorer:
             )
         return np.asarray(levels, dtype=float)
 
-    def __call__(self, estimator, X, y_true):
+    def __call__(self, estimator, X, y_true, sample_weight=None):
         levels = self._levels(estimator)
         # A list, not an array: quantile-forest compares ``quantiles`` to strings.
         y_pred = estimator.predict(X, quantiles=[float(q) for q in levels])
         y_pred = np.asarray(y_pred, dtype=float)
         if y_pred.ndim == 1:
             y_pred = y_pred[:, None]
-        return -float(self.metric(y_true, y_pred, quantiles=levels))
+        # Only pass weights when given: a user's metric may not take them.
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return -float(self.metric(y_true, y_pred, quantiles=levels, **weights))
 
     def __repr__(self):
         name = getattr(self.metric, "__name__", repr(self.metric))
@@ -75,8 +77,9 @@ def make_quantile_scorer(metric="pinball", *, quantiles=None):
     Returns
     -------
     scorer : callable
-        ``scorer(estimator, X, y)`` returns ``-metric(y, estimator.predict(X,
-        quantiles=levels), quantiles=levels)``.
+        ``scorer(estimator, X, y, sample_weight=None)`` returns
+        ``-metric(y, estimator.predict(X, quantiles=levels), quantiles=levels)``,
+        passing ``sample_weight`` on to the metric when it is given.
 
     Raises
     ------

@@ -88,3 +88,75 @@ def test_bad_inputs_raise_clear_errors(predictions):
         interval_coverage(y, q)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         pinball_loss(y[:10], q, quantiles=LEVELS)
+
+
+def test_integer_sample_weights_equal_repeating_the_rows(predictions):
+    y, q = predictions
+    rng = np.random.RandomState(1)
+    weights = rng.randint(0, 4, size=y.size)
+    weights[0] = 3
+    rows = np.repeat(np.arange(y.size), weights)
+    interval = q[:, [1, 5]]
+    for metric in (pinball_loss, weighted_interval_score, crps_from_quantiles):
+        weighted = metric(y, q, quantiles=LEVELS, sample_weight=weights)
+        repeated = metric(y[rows], q[rows], quantiles=LEVELS)
+        assert weighted == pytest.approx(repeated, rel=1e-12)
+    error, levels = quantile_calibration_error(
+        y, q, quantiles=LEVELS, sample_weight=weights, return_levels=True
+    )
+    expected_error, expected_levels = quantile_calibration_error(
+        y[rows], q[rows], quantiles=LEVELS, return_levels=True
+    )
+    np.testing.assert_allclose(levels, expected_levels, rtol=1e-12)
+    assert error == pytest.approx(expected_error, rel=1e-12)
+    assert interval_coverage(y, interval, sample_weight=weights) == pytest.approx(
+        interval_coverage(y[rows], interval[rows]), rel=1e-12
+    )
+    assert interval_width(interval, sample_weight=weights) == pytest.approx(
+        interval_width(interval[rows]), rel=1e-12
+    )
+
+
+def test_weighted_pinball_matches_sklearn_per_level(predictions):
+    y, q = predictions
+    weights = np.random.RandomState(2).uniform(0.1, 2.0, size=y.size)
+    expected = np.mean(
+        [
+            mean_pinball_loss(y, q[:, k], alpha=tau, sample_weight=weights)
+            for k, tau in enumerate(LEVELS)
+        ]
+    )
+    assert pinball_loss(y, q, quantiles=LEVELS, sample_weight=weights) == pytest.approx(
+        expected
+    )
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_inputs_are_named_in_the_error(predictions, bad):
+    y, q = predictions
+    y_bad, q_bad = y.copy(), q.copy()
+    y_bad[3], q_bad[4, 2] = bad, bad
+    kind = "NaN" if np.isnan(bad) else "infinity"
+    for metric in (pinball_loss, weighted_interval_score, crps_from_quantiles):
+        with pytest.raises(ValueError, match=f"y_true contains {kind}"):
+            metric(y_bad, q, quantiles=LEVELS)
+        with pytest.raises(ValueError, match=f"y_pred contains {kind}"):
+            metric(y, q_bad, quantiles=LEVELS)
+    with pytest.raises(ValueError, match=f"y_interval contains {kind}"):
+        interval_coverage(y, q_bad[:, 1:3])
+    with pytest.raises(ValueError, match=f"y_interval contains {kind}"):
+        interval_width(q_bad[:, 1:3])
+    # The inputs are left as they were.
+    assert np.isnan(y_bad[3]) or np.isinf(y_bad[3])
+
+
+def test_empty_inputs_and_bad_weights_raise(predictions):
+    y, q = predictions
+    with pytest.raises(ValueError, match="0 sample"):
+        pinball_loss(y[:0], q[:0], quantiles=LEVELS)
+    with pytest.raises(ValueError, match="0 sample"):
+        interval_coverage(y[:0], q[:0, :2])
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        pinball_loss(y, q, quantiles=LEVELS, sample_weight=-np.ones(y.size))
+    with pytest.raises(ValueError, match=r"sample_weight.shape"):
+        interval_width(q[:, :2], sample_weight=np.ones(3))

@@ -56,6 +56,16 @@ def test_explicit_levels_and_callable_metric(data, fitted):
     assert scorer(fitted, X[80:], y[80:]) == -np.mean(y[80:] > upper.ravel())
 
 
+def test_sample_weight_reaches_the_metric(data, fitted):
+    X, y = data
+    weights = np.arange(1.0, 41.0)
+    prediction = fitted.predict(X[80:], quantiles=LEVELS)
+    expected = pinball_loss(y[80:], prediction, quantiles=LEVELS, sample_weight=weights)
+    scorer = make_quantile_scorer("pinball")
+    assert scorer(fitted, X[80:], y[80:], sample_weight=weights) == -expected
+    assert expected != pinball_loss(y[80:], prediction, quantiles=LEVELS)
+
+
 def test_estimator_without_fitted_grid_needs_levels(data):
     X, y = data
     forest = RandomForestQuantileRegressor(n_estimators=5, random_state=0).fit(X, y)
