@@ -68,7 +68,14 @@ def tree_training_weights(forest, train_leaves, sample_weight):
     if forest.bootstrap:
         weights = np.empty((n_trees, n_train), dtype=np.float32)
         for b, rows in enumerate(forest.estimators_samples_[:n_trees]):
-            weights[b] = np.bincount(rows, minlength=n_train)
+            counts = np.bincount(rows, minlength=n_train)
+            if counts.size != n_train:
+                raise ValueError(
+                    f"X_train has {n_train} rows but the forest's bootstrap samples "
+                    f"index row {counts.size - 1}. Pass exactly the X_train (and "
+                    "sample_weight) the forest was fit on."
+                )
+            weights[b] = counts
         conventions = [lambda b: weights[b], lambda b: weights[b] * base]
     else:
         conventions = [lambda b: base]

@@ -1,5 +1,7 @@
 """The papers' simulated regression data (Friedman's MARS additive function)."""
 
+import numbers
+
 import numpy as np
 from sklearn.utils import check_random_state
 
@@ -47,7 +49,11 @@ def make_mars_additive(n_samples=500, *, noise=1.0, random_state=None):
     >>> X.shape, y.shape
     ((4, 5), (4,))
     """
-    if noise < 0:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
+        raise TypeError(f"n_samples must be an integer, got {n_samples!r}.")
+    if n_samples < 1:
+        raise ValueError(f"n_samples must be at least 1, got {n_samples}.")
+    if not noise >= 0:
         raise ValueError(f"noise must be non-negative, got {noise}.")
     rng = check_random_state(random_state)
     X = rng.uniform(size=(n_samples, 5))

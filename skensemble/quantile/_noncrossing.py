@@ -8,6 +8,24 @@ which keeps the coverage guarantee of conformal calibration.
 
 import numpy as np
 from sklearn.isotonic import isotonic_regression
+from sklearn.utils import check_array
+
+
+def _check_predictions(predictions):
+    """The public functions' input check; the estimators call the private ones."""
+    return check_array(predictions, dtype=float, input_name="predictions")
+
+
+def _sort(predictions):
+    return np.sort(np.asarray(predictions, dtype=float), axis=1)
+
+
+def _isotonic(predictions):
+    projected = np.array(predictions, dtype=float)
+    crossing_rows = np.flatnonzero(np.any(np.diff(projected, axis=1) < 0, axis=1))
+    for row in crossing_rows:
+        projected[row] = isotonic_regression(projected[row], increasing=True)
+    return projected
 
 
 def sort_quantiles(predictions):
@@ -38,7 +56,7 @@ def sort_quantiles(predictions):
     >>> sort_quantiles([[1.0, 0.0, 2.0]])
     array([[0., 1., 2.]])
     """
-    return np.sort(np.asarray(predictions, dtype=float), axis=1)
+    return _sort(_check_predictions(predictions))
 
 
 def isotonic_quantiles(predictions):
@@ -71,11 +89,7 @@ def isotonic_quantiles(predictions):
     >>> isotonic_quantiles([[1.0, 0.0, 2.0]])
     array([[0.5, 0.5, 2. ]])
     """
-    projected = np.array(predictions, dtype=float)
-    crossing_rows = np.flatnonzero(np.any(np.diff(projected, axis=1) < 0, axis=1))
-    for row in crossing_rows:
-        projected[row] = isotonic_regression(projected[row], increasing=True)
-    return projected
+    return _isotonic(_check_predictions(predictions))
 
 
 def widen_from_median(predictions, median_index):
@@ -116,14 +130,14 @@ def count_crossings(predictions):
     >>> count_crossings([[0.0, 1.0], [1.0, 0.0]])
     1
     """
-    predictions = np.asarray(predictions, dtype=float)
+    predictions = _check_predictions(predictions)
     return int(np.sum(np.any(np.diff(predictions, axis=1) < 0, axis=1)))
 
 
 def apply_noncrossing(predictions, method):
     """Dispatch on the ``noncrossing`` parameter of the estimators."""
     if method == "sort":
-        return sort_quantiles(predictions)
+        return _sort(predictions)
     if method == "isotonic":
-        return isotonic_quantiles(predictions)
+        return _isotonic(predictions)
     return np.asarray(predictions, dtype=float)

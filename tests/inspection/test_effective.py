@@ -215,3 +215,17 @@ def test_papers_simulated_setting(bootstrap, max_features, p_train_range, p_test
     p_test = effective_parameters(forest, X, X_test)
     assert p_train_range[0] <= p_train <= p_train_range[1]
     assert p_test_range[0] <= p_test <= p_test_range[1]
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"n_samples": 0}, ValueError, "at least 1"),
+        ({"n_samples": 2.5}, TypeError, "integer"),
+        ({"noise": -1.0}, ValueError, "non-negative"),
+        ({"noise": float("nan")}, ValueError, "non-negative"),
+    ],
+)
+def test_make_mars_additive_rejects_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        make_mars_additive(**kwargs)

@@ -204,7 +204,7 @@ def test_oob_needs_bootstrap_and_training_rows(regression_data):
 
 
 def test_shape_and_fit_errors(regression_data):
-    X, y, _ = regression_data
+    X, y, X_query = regression_data
     with pytest.raises(Exception, match="not fitted"):
         smoother_weights(RandomForestRegressor(), X)
     forest = RandomForestRegressor(n_estimators=3, random_state=0).fit(X, y)
@@ -214,6 +214,10 @@ def test_shape_and_fit_errors(regression_data):
         smoother_weights(forest, X, X[:0])
     with pytest.raises(ValueError, match="2-dimensional"):
         smoother_weights(forest, X, X[0])
+    with pytest.raises(ValueError, match="X_train has 10 rows"):
+        smoother_weights(forest, X[:10], X_query)
+    with pytest.raises(ValueError, match="do not reproduce the leaf masses"):
+        smoother_weights(forest, X[::-1], X_query)
 
 
 def test_multi_output_regressor(regression_data):

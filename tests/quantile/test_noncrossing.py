@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -66,3 +67,13 @@ def test_isotonic_is_the_l2_projection_on_a_known_case():
         isotonic_quantiles([[3.0, 1.0, 2.0, 5.0]]), [[2.0, 2.0, 2.0, 5.0]]
     )
     np.testing.assert_allclose(sort_quantiles([[3.0, 1.0, 2.0]]), [[1.0, 2.0, 3.0]])
+
+
+@pytest.mark.parametrize(
+    "function", [sort_quantiles, isotonic_quantiles, count_crossings]
+)
+def test_public_helpers_reject_non_finite_and_one_dimensional_input(function):
+    with pytest.raises(ValueError, match="predictions contains NaN"):
+        function(np.array([[0.0, np.nan], [1.0, 2.0]]))
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        function(np.array([1.0, 0.0, 2.0]))
