@@ -15,6 +15,7 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._torch import check_device, draw_seed, resolve_device
+from .._validation import check_single_class
 from ._driftmoe_docs import DOCSTRING
 from ._experts import expert_template, fresh_copy
 from ._fast_tree import HoeffdingFastPath
@@ -117,7 +118,9 @@ class DriftMoEClassifier(
         """
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
-        self._initialise(list(range(X.shape[1])), unique_labels(y))
+        classes = unique_labels(y)
+        check_single_class(classes)
+        self._initialise(list(range(X.shape[1])), classes)
         self._learn_rows(X, self._encode(y))
         return self
 
@@ -280,6 +283,8 @@ class DriftMoEClassifier(
         X, y = validate_data(self, X, y, dtype=np.float64, reset=first_call)
         check_classification_targets(y)
         if _check_partial_fit_first_call(self, classes):
+            # The stream may start with one class, but it must declare two.
+            check_single_class(self.classes_)
             self._initialise(list(range(X.shape[1])), self.classes_)
         return X, self._encode(y)
 

@@ -336,6 +336,22 @@ def test_partial_fit_needs_classes_first_and_rejects_unseen_labels():
         model.partial_fit(X, y)
 
 
+def test_a_single_class_is_rejected_unless_more_are_declared():
+    X, y = small_stream(n_samples=60)
+    first = y == y[0]
+    with pytest.raises(ValueError, match="only one class is present"):
+        DriftMoEClassifier(n_experts=2, top_k=1).fit(X[first], y[first])
+    with pytest.raises(ValueError, match="only one class is present"):
+        DriftMoEClassifier(n_experts=2, top_k=1).partial_fit(
+            X[first], y[first], classes=[y[0]]
+        )
+    # A stream may open with one class as long as classes= declares the others.
+    model = DriftMoEClassifier(n_experts=2, top_k=1, random_state=0)
+    model.partial_fit(X[first], y[first], classes=np.unique(y))
+    assert model.classes_.tolist() == np.unique(y).tolist()
+    assert set(model.predict(X).tolist()) <= set(np.unique(y).tolist())
+
+
 def test_nan_input_and_task_learn_one_with_unknown_class_raise():
     X, y = small_stream(n_samples=60)
     X_nan = X.copy()
