@@ -169,11 +169,9 @@ class ValidationScore(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         if self._preds:
-            # One transfer per epoch; the score functions use numpy and fresh
-            # (CPU) criteria, so on CUDA they must not see device tensors.
-            y_pred = torch.cat(self._preds).cpu()
-            y_true = torch.cat(self._targets).cpu()
-            score = self.score_fn(y_pred, y_true)
+            # On CPU: score functions use numpy and fresh (CPU) criteria.
+            y_pred, y_true = torch.cat(self._preds), torch.cat(self._targets)
+            score = self.score_fn(y_pred.cpu(), y_true.cpu())
             if distributed.is_distributed():  # early stopping must agree
                 distributed.check_same_on_all_ranks(
                     [len(net.history), *_float_bits(score)], "validation score"
