@@ -21,7 +21,10 @@ def _check_targets(y_true):
 def _check_weights(sample_weight, y_true):
     if sample_weight is None:
         return None
-    return _check_sample_weight(sample_weight, y_true, ensure_non_negative=True)
+    sample_weight = _check_sample_weight(sample_weight, y_true)
+    if np.any(sample_weight < 0):  # by hand: the keyword was renamed in sklearn 1.6
+        raise ValueError("sample_weight must be non-negative.")
+    return sample_weight
 
 
 def _check_quantile_inputs(y_true, y_pred, quantiles, sample_weight=None):
