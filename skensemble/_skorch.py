@@ -169,7 +169,6 @@ class ValidationScore(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         if self._preds:
-            # On CPU: score functions use numpy and fresh (CPU) criteria.
             y_pred, y_true = torch.cat(self._preds), torch.cat(self._targets)
             score = self.score_fn(y_pred.cpu(), y_true.cpu())
             if distributed.is_distributed():  # early stopping must agree
