@@ -19,13 +19,14 @@ class _RiverClassifierMixin:
         Parameters
         ----------
         x : dict
-            Feature name to value; the keys of the first instance fix the
-            order of the router's input.
+            Feature name to finite number; every instance carries the keys of
+            the first one, which fix the order of the router's input.
         y : hashable
             The label.
         """
         if not hasattr(self, "router_"):
             self._validate_params()
+            dict_row(x, list(x))  # refuse a bad first instance before any state
             self.n_features_in_ = len(x)
             self._initialise(list(x), np.asarray([y]))
         cached = self._pending_test
@@ -97,6 +98,34 @@ class _RiverClassifierMixin:
         self.classes_ = np.asarray([*self.classes_.tolist(), label])
 
     def _row_from_dict(self, x):
-        return np.fromiter(
-            (x[key] for key in self._feature_keys), np.float64, len(self._feature_keys)
+        return dict_row(x, self._feature_keys)
+
+
+def dict_row(x, keys):
+    """The values of ``x`` at ``keys`` as a float64 row, or a clear error.
+
+    The router is a neural network: one NaN would turn its weights into NaN
+    for the rest of the stream, so non-finite values are refused here, as the
+    array path refuses them in ``check_array``.
+    """
+    try:
+        row = np.fromiter((x[key] for key in keys), np.float64, len(keys))
+    except KeyError as error:
+        raise ValueError(
+            f"x lacks the feature {error.args[0]!r}; every instance must carry "
+            f"the {len(keys)} features the model was first given."
+        ) from None
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"x has a value that is not a number ({error}); encode nominal "
+            f"features as numbers and name them in nominal_features."
+        ) from None
+    finite = np.isfinite(row)
+    if not finite.all():
+        key = keys[int(np.argmin(finite))]
+        raise ValueError(
+            f"x[{key!r}] is NaN or infinite; DriftMoE needs finite features "
+            f"(impute missing values first, e.g. with river's "
+            f"preprocessing.StatImputer)."
         )
+    return row

@@ -364,6 +364,31 @@ def test_nan_input_and_task_learn_one_with_unknown_class_raise():
         model.learn_one(as_dict(X[1]), 1)
 
 
+def test_learn_one_refuses_missing_non_numeric_and_non_finite_features():
+    X, y = small_stream(n_samples=40)
+    model = DriftMoEClassifier(router_batch_size=4, random_state=0)
+    with pytest.raises(ValueError, match=r"x\[1\] is NaN or infinite"):
+        model.learn_one({0: 1.0, 1: float("nan")}, 0)
+    assert not hasattr(model, "router_")  # a refused first instance leaves no state
+    for row, label in zip(X[:20], y[:20]):
+        model.learn_one(as_dict(row), label)
+    weights = [p.detach().clone() for p in model.router_.module.parameters()]
+    bad = as_dict(X[20])
+    bad[2] = float("inf")
+    with pytest.raises(ValueError, match=r"x\[2\] is NaN or infinite"):
+        model.learn_one(bad, y[20])
+    with pytest.raises(ValueError, match="lacks the feature 4"):
+        model.predict_one({key: 0.0 for key in range(4)})
+    with pytest.raises(ValueError, match="not a number"):
+        model.learn_one({**as_dict(X[21]), 0: "red"}, y[21])
+    for row, label in zip(X[22:], y[22:]):  # the router steps on, unpoisoned
+        model.learn_one(as_dict(row), label)
+    assert model.router_.n_steps > 5
+    after = list(model.router_.module.parameters())
+    assert all(torch.isfinite(p).all() for p in after)
+    assert any(not torch.equal(a, b) for a, b in zip(after, weights))
+
+
 def test_inputs_are_not_modified():
     X, y = small_stream(n_samples=100)
     X_copy, y_copy = X.copy(), y.copy()
