@@ -2,12 +2,28 @@
 
 import numpy as np
 from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import _check_sample_weight
 
 
 def reject_infinity(values, name="X", *, why=""):
     """Raise a ``ValueError`` if the float array ``values`` holds +/-inf."""
     if np.isinf(values).any():
         raise ValueError(f"Input {name} contains infinity.{' ' + why if why else ''}")
+
+
+def check_sample_weight(sample_weight, X, dtype=None):
+    """``sample_weight`` as finite, non-negative weights of ``len(X)``, sum > 0.
+
+    Negative weights make a loss unbounded below, and weights summing to zero
+    leave nothing to fit or average. (By hand: scikit-learn's keyword for the
+    sign check was renamed in 1.6, the lowest version we allow.)
+    """
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype)
+    if np.any(sample_weight < 0):
+        raise ValueError("sample_weight must be non-negative.")
+    if not sample_weight.sum() > 0:  # newer scikit-learn refuses this first
+        raise ValueError("sample_weight sums to zero: every sample has weight 0.")
+    return sample_weight
 
 
 def check_single_class(classes):

@@ -10,7 +10,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
@@ -29,7 +28,7 @@ from .._torch import (
     seeded,
     worker_threads,
 )
-from .._validation import check_single_class, holdout_split
+from .._validation import check_sample_weight, check_single_class, holdout_split
 from ..tabm._modules import TabMModule
 from ._derivatives import CRITERIA
 from ._docs import DOCSTRING
@@ -163,7 +162,7 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
             )
         self.classes_ = classes
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
+            sample_weight = check_sample_weight(sample_weight, X, dtype=np.float32)
         random_state = shared_random_state(self.random_state)
         self.device_ = resolve_device(self.device)
         if self.multi_class == "ovo" and len(classes) > 2:

@@ -11,8 +11,9 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 from sklearn.utils import Bunch
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
+from .._validation import check_sample_weight
 from ._boosted_models import (
     gradient_boosting_trees,
     hist_gradient_boosting_trees,
@@ -83,7 +84,7 @@ def validate_smoother_inputs(estimator, X_train, X, oob, sample_weight):
     check_is_fitted(estimator)
     X_train = _check_rows(estimator, X_train, "X_train")
     if sample_weight is not None:
-        sample_weight = _check_sample_weight(sample_weight, X_train)
+        sample_weight = check_sample_weight(sample_weight, X_train)
     if oob:
         if not (is_forest and estimator.bootstrap):
             raise ValueError(

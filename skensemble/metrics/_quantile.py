@@ -6,11 +6,9 @@ the levels it predicts, or an interval array of shape (n_samples, 2).
 
 import numpy as np
 from sklearn.utils import check_array
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_consistent_length,
-    column_or_1d,
-)
+from sklearn.utils.validation import check_consistent_length, column_or_1d
+
+from .._validation import check_sample_weight
 
 
 def _check_targets(y_true):
@@ -21,10 +19,7 @@ def _check_targets(y_true):
 def _check_weights(sample_weight, y_true):
     if sample_weight is None:
         return None
-    sample_weight = _check_sample_weight(sample_weight, y_true)
-    if np.any(sample_weight < 0):  # by hand: the keyword was renamed in sklearn 1.6
-        raise ValueError("sample_weight must be non-negative.")
-    return sample_weight
+    return check_sample_weight(sample_weight, y_true)
 
 
 def _check_quantile_inputs(y_true, y_pred, quantiles, sample_weight=None):

@@ -4,11 +4,12 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import has_fit_parameter, validate_data
 
 from skensemble._quantile_levels import (
     check_quantile_grid,
 )
+from skensemble._validation import check_sample_weight
 from skensemble.quantile._noncrossing import apply_noncrossing
 from skensemble.quantile._predict import QuantilePredictionMixin
 
@@ -76,8 +77,8 @@ def quantile_strategy(estimator):
     )
 
 
-def _fit_one_level(estimator, parameter, level, X, y):
-    return clone(estimator).set_params(**{parameter: level}).fit(X, y)
+def _fit_one_level(estimator, parameter, level, X, y, fit_params):
+    return clone(estimator).set_params(**{parameter: level}).fit(X, y, **fit_params)
 
 
 class MultiQuantileRegressor(QuantilePredictionMixin, RegressorMixin, BaseEstimator):
@@ -156,7 +157,7 @@ class MultiQuantileRegressor(QuantilePredictionMixin, RegressorMixin, BaseEstima
         self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the per-level or native multi-level model.
 
         Parameters
@@ -165,6 +166,9 @@ class MultiQuantileRegressor(QuantilePredictionMixin, RegressorMixin, BaseEstima
             Training features.
         y : array-like of shape (n_samples,)
             Training targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights passed to the fit of every clone; the
+            estimator's ``fit`` must accept ``sample_weight``.
 
         Returns
         -------
@@ -174,22 +178,29 @@ class MultiQuantileRegressor(QuantilePredictionMixin, RegressorMixin, BaseEstima
         X, y = validate_data(self, X, y, y_numeric=True)
         self.quantiles_ = check_quantile_grid(self.quantiles)
         self.strategy_ = quantile_strategy(self.estimator)
+        fit_params = {}
+        if sample_weight is not None:
+            if not has_fit_parameter(self.estimator, "sample_weight"):
+                raise ValueError(
+                    f"{type(self.estimator).__name__}.fit does not accept "
+                    f"sample_weight."
+                )
+            fit_params["sample_weight"] = check_sample_weight(sample_weight, X)
         if self.strategy_ == "per_level":
             parameter = _LEVEL_PARAMETERS[type(self.estimator).__name__]
             self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_one_level)(self.estimator, parameter, level, X, y)
+                delayed(_fit_one_level)(
+                    self.estimator, parameter, level, X, y, fit_params
+                )
                 for level in self.quantiles_
             )
-        elif self.strategy_ == "xgboost":
-            model = clone(self.estimator).set_params(quantile_alpha=self.quantiles_)
-            self.estimators_ = [model.fit(X, y)]
-        elif self.strategy_ == "forest":
-            self.estimators_ = [clone(self.estimator).fit(X, y)]
-        else:
-            model = clone(self.estimator)
-            if "quantiles" in model.get_params(deep=False):
-                model.set_params(quantiles=self.quantiles_)
-            self.estimators_ = [model.fit(X, y)]
+            return self
+        model = clone(self.estimator)
+        if self.strategy_ == "xgboost":
+            model.set_params(quantile_alpha=self.quantiles_)
+        elif self.strategy_ == "native" and "quantiles" in model.get_params(deep=False):
+            model.set_params(quantiles=self.quantiles_)
+        self.estimators_ = [model.fit(X, y, **fit_params)]
         return self
 
     def _predict_grid(self, X):

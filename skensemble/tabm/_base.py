@@ -8,7 +8,6 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
@@ -31,7 +30,7 @@ from .._torch import (
     seeded,
     worker_threads,
 )
-from .._validation import holdout_split
+from .._validation import check_sample_weight, holdout_split
 from ._embeddings import PeriodicEmbeddings, PiecewiseLinearEmbeddings, compute_bins
 from ._modules import TabMModule
 from ._preprocessing import TabularPreprocessor, detect_categorical
@@ -229,7 +228,7 @@ class BaseTabM(BaseEstimator):
             y_numeric=not is_classifier,
         )
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
+            sample_weight = check_sample_weight(sample_weight, X, dtype=np.float32)
         random_state = shared_random_state(self.random_state)
         y_model = self._encode_targets(y, fitting=not continuing)
         if eval_set is not None:

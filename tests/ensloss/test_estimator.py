@@ -206,6 +206,10 @@ def test_bad_inputs_raise_clear_errors(cancer):
         EnsLossClassifier(**SMALL).fit(X_nan, y)
     with pytest.raises(ValueError, match="Unknown label type"):
         EnsLossClassifier(**SMALL).fit(X, X[:, 0])
+    negative = np.ones(len(y))
+    negative[5] = -1.0
+    with pytest.raises(ValueError, match="sample_weight must be non-negative"):
+        EnsLossClassifier(**SMALL).fit(X, y, sample_weight=negative)
 
 
 def test_real_data_diabetes_ensloss_matches_fixed_losses():

@@ -113,3 +113,36 @@ def test_models_with_quantiles_and_loss_parameters_are_used_natively(data):
     np.testing.assert_array_equal(model.estimators_[0].quantiles_, LEVELS)
     with pytest.raises(ValueError, match="loss='quantile'"):
         MultiQuantileRegressor(_NeuralQuantiles(loss="squared_error")).fit(X, y)
+
+
+class _WeightedNeuralQuantiles(_NeuralQuantiles):
+    def fit(self, X, y, sample_weight=None):
+        self.sample_weight_ = sample_weight
+        return super().fit(X, y)
+
+
+def test_integer_sample_weights_equal_repeating_the_rows(data):
+    X, y = data
+    weights = np.random.RandomState(0).randint(0, 3, size=len(y))
+    linear = MultiQuantileRegressor(QuantileRegressor(alpha=0.0), quantiles=LEVELS)
+    weighted = linear.fit(X, y, sample_weight=weights).predict(X, quantiles=LEVELS)
+    repeated = (
+        MultiQuantileRegressor(QuantileRegressor(alpha=0.0), quantiles=LEVELS)
+        .fit(np.repeat(X, weights, axis=0), np.repeat(y, weights))
+        .predict(X, quantiles=LEVELS)
+    )
+    np.testing.assert_allclose(weighted, repeated, atol=1e-6)
+    native = MultiQuantileRegressor(_WeightedNeuralQuantiles(), quantiles=LEVELS)
+    native.fit(X, y, sample_weight=weights)
+    np.testing.assert_array_equal(native.estimators_[0].sample_weight_, weights)
+
+
+def test_bad_sample_weights_are_refused(data):
+    X, y = data
+    model = MultiQuantileRegressor(QuantileRegressor(alpha=0.0), quantiles=LEVELS)
+    with pytest.raises(ValueError, match="non-negative"):
+        model.fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="does not accept sample_weight"):
+        MultiQuantileRegressor(EmpiricalQuantiles()).fit(
+            X, y, sample_weight=np.ones(len(y))
+        )

@@ -268,6 +268,12 @@ def test_bad_input_errors(regression, classification):
     for bad in [{"k": 0}, {"arch": "tabm-xl"}, {"dropout": 1.5}, {"batch_size": 0}]:
         with pytest.raises(ValueError):
             TabMRegressor(**{**FAST, **bad}).fit(X, y)
+    negative = np.ones(len(y))
+    negative[5] = -1.0
+    with pytest.raises(ValueError, match="sample_weight must be non-negative"):
+        TabMRegressor(**FAST).fit(X, y, sample_weight=negative)
+    with pytest.raises(ValueError, match="sums to zero|at least one non-zero"):
+        TabMClassifier(**FAST).fit(Xc, yc, sample_weight=np.zeros(len(yc)))
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only message")
