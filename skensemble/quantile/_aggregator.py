@@ -6,13 +6,18 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    check_is_fitted,
+    has_fit_parameter,
+    validate_data,
+)
 
 from skensemble._quantile_levels import (
     check_quantile_grid,
     symmetric_pairs,
 )
 from skensemble._torch import check_device, resolve_device
+from skensemble._validation import check_sample_weight
 from skensemble.quantile._aggregator_docs import DOCSTRING
 from skensemble.quantile._calibration import ConformalCalibrationMixin
 from skensemble.quantile._crossfit import (
@@ -131,7 +136,7 @@ class QuantileAggregator(
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Cross-fit the base models, learn the weights and calibrate.
 
         Parameters
@@ -140,6 +145,12 @@ class QuantileAggregator(
             Training features.
         y : array-like of shape (n_samples,)
             Training targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights, passed to every base model's fit (each
+            must accept ``sample_weight``) and weighting the pinball loss the
+            aggregation weights are learnt on. Conformal calibration counts a
+            row as many times as its weight (integer weights act as repeated
+            rows).
 
         Returns
         -------
@@ -161,6 +172,8 @@ class QuantileAggregator(
             )
         random_state = check_random_state(self.random_state)
         models = [as_multi_quantile(est, self.quantiles_) for _, est in self.estimators]
+        if sample_weight is not None:
+            sample_weight = self._check_weights(sample_weight, X, models, names)
 
         fit_rows, calibration_rows = np.arange(X.shape[0]), None
         if self.conformal == "split":
@@ -175,6 +188,7 @@ class QuantileAggregator(
                 f"least {2 * self.cv}."
             )
         X_fit, y_fit = X[fit_rows], y[fit_rows]
+        w_fit = None if sample_weight is None else sample_weight[fit_rows]
         self._set_scaling(X_fit, y_fit)
 
         learned = self.weights in ("local", "global")
@@ -190,10 +204,13 @@ class QuantileAggregator(
                 nested=learned and self.conformal == "cv+",
                 n_jobs=self.n_jobs,
                 verbose=self.verbose,
+                sample_weight=w_fit,
             )
             self.estimators_ = fitted["full"]
         else:
-            self.estimators_ = fit_full(models, X_fit, y_fit, self.n_jobs, self.verbose)
+            self.estimators_ = fit_full(
+                models, X_fit, y_fit, self.n_jobs, self.verbose, w_fit
+            )
         self.named_estimators_ = dict(zip(names, self.estimators_, strict=True))
 
         self.loss_curve_, self.validation_scores_, self.n_iter_ = [], [], 0
@@ -201,18 +218,29 @@ class QuantileAggregator(
         if learned:
             check_finite(fitted["oof"], names)
             self.oof_predictions_ = fitted["oof"]
-            self.head_ = self._fit_head(X_fit, fitted["oof"], y_fit, random_state, True)
+            self.head_ = self._fit_head(
+                X_fit, fitted["oof"], y_fit, random_state, True, w_fit
+            )
         self.weights_ = self._summary_weights(X_fit)
 
         if self.conformal is not None:
             self._calibrate(
-                (X, y, calibration_rows),
-                (X_fit, y_fit),
+                (X, y, sample_weight, calibration_rows),
+                (X_fit, y_fit, w_fit),
                 fold_of_sample,
                 fitted,
                 random_state,
             )
         return self
+
+    def _check_weights(self, sample_weight, X, models, names):
+        for name, model in zip(names, models, strict=True):
+            if not has_fit_parameter(model, "sample_weight"):
+                raise ValueError(
+                    f"The base model {name!r} ({type(model).__name__}) does not "
+                    f"accept sample_weight in fit."
+                )
+        return check_sample_weight(sample_weight, X)
 
     def __sklearn_is_fitted__(self):
         # Attributes set early in a fit that failed must not count as fitted.
@@ -237,13 +265,14 @@ class QuantileAggregator(
             return features, base
         return features, base, (y - self._y_mean) / self._y_scale
 
-    def _fit_head(self, X, base, y, random_state, record):
+    def _fit_head(self, X, base, y, random_state, record, sample_weight=None):
         head, curves, chosen = fit_head(
             *self._scaled(X, base, y),
             self.quantiles_,
             self.get_params(deep=False),
             random_state,
             self.device_,
+            sample_weight,
         )
         if record:
             self.search_params_ = {

@@ -32,8 +32,9 @@ class ConformalCalibrationMixin:
     def _calibrate(self, full, fit_part, fold_of_sample, fitted, random_state):
         """Calibrate after the weights are learned; warn without a guarantee.
 
-        ``full`` is ``(X, y, calibration_rows)``, ``fit_part`` the
-        ``(X_fit, y_fit)`` the base models and weights were learned on.
+        ``full`` is ``(X, y, sample_weight, calibration_rows)``, ``fit_part``
+        the ``(X_fit, y_fit, sample_weight_fit)`` the base models and weights
+        were learned on; the weights may be None.
         """
         pairs = symmetric_pairs(self.quantiles_)
         self.conformal_pairs_ = np.array(
@@ -41,11 +42,15 @@ class ConformalCalibrationMixin:
         )
         alphas = pair_miscoverage(self.quantiles_, pairs)
         if self.conformal == "split":
-            X, y, calibration_rows = full
+            X, y, sample_weight, calibration_rows = full
             X_cal = X[calibration_rows]
             calibrated = self._aggregate(X_cal, self._stack(self.estimators_, X_cal))
             scores = conformity_scores(calibrated, y[calibration_rows], pairs)
-            self.conformal_offsets_, guaranteed = split_offsets(scores, alphas)
+            if sample_weight is not None:
+                sample_weight = sample_weight[calibration_rows]
+            self.conformal_offsets_, guaranteed = split_offsets(
+                scores, alphas, sample_weight
+            )
         else:
             self._fit_cv_plus(*fit_part, fold_of_sample, fitted, random_state)
             guaranteed = self._cv_plus_guaranteed
@@ -58,7 +63,7 @@ class ConformalCalibrationMixin:
                 stacklevel=4,
             )
 
-    def _fit_cv_plus(self, X, y, fold_of_sample, fitted, random_state):
+    def _fit_cv_plus(self, X, y, sample_weight, fold_of_sample, fitted, random_state):
         n_folds = len(fitted["folds"])
         self.fold_estimators_ = fitted["folds"]
         self.fold_heads_ = [None] * n_folds
@@ -73,6 +78,7 @@ class ConformalCalibrationMixin:
                     y[outside],
                     random_state,
                     False,
+                    None if sample_weight is None else sample_weight[outside],
                 )
             oof_aggregate[inside] = self._aggregate(
                 X[inside], fitted["oof"][inside], self.fold_heads_[fold]
@@ -80,8 +86,10 @@ class ConformalCalibrationMixin:
         pairs = symmetric_pairs(self.quantiles_)
         self._cv_plus_scores = conformity_scores(oof_aggregate, y, pairs)
         self._cv_plus_folds = fold_of_sample
+        self._cv_plus_weights = sample_weight
+        n_effective = y.size if sample_weight is None else float(sample_weight.sum())
         self._cv_plus_guaranteed = cv_plus_guaranteed(
-            y.size, pair_miscoverage(self.quantiles_, pairs)
+            n_effective, pair_miscoverage(self.quantiles_, pairs)
         )
 
     def _calibrated_grid(self, X, predictions):
@@ -106,6 +114,7 @@ class ConformalCalibrationMixin:
                 self._cv_plus_scores,
                 pairs,
                 pair_miscoverage(self.quantiles_, pairs),
+                self._cv_plus_weights,
             )
             predictions[:, [i for i, _ in pairs]] = lower
             predictions[:, [j for _, j in pairs]] = upper

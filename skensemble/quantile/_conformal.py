@@ -23,14 +23,45 @@ def pair_miscoverage(grid, pairs):
     return np.array([1 - (grid[j] - grid[i]) for i, j in pairs])
 
 
-def split_offsets(scores, alphas):
+def _weighted_order_statistic(values, weights, rank):
+    """Per row of ``values`` (m, n), the ``rank``-th smallest value when column
+    ``i`` counts ``weights[i]`` times: the first value, in increasing order,
+    whose cumulative weight reaches ``rank`` (ranks are clipped to exist)."""
+    kept = weights > 0
+    values, weights = values[:, kept], weights[kept]
+    rank = min(max(rank, 1e-12), weights.sum())
+    order = np.argsort(values, axis=1, kind="stable")
+    cumulative = np.cumsum(weights[order], axis=1)
+    first = np.minimum((cumulative < rank - 1e-9).sum(axis=1), values.shape[1] - 1)
+    rows = np.arange(values.shape[0])
+    return values[rows, order[rows, first]]
+
+
+def split_offsets(scores, alphas, sample_weight=None):
     """The ceil((1 - alpha)(n + 1))-th smallest score of every pair.
 
     Returns the offsets and a boolean per pair telling whether the rank exists
     (``n`` large enough for the finite-sample guarantee). When it does not, the
     largest score is used, which keeps the interval finite but loses the
-    guarantee for that pair.
+    guarantee for that pair. With ``sample_weight`` a row counts as many times
+    as its weight and ``n`` is the total weight (repeating a row and giving it
+    weight 2 give the same offset).
     """
+    if sample_weight is not None:
+        total = float(sample_weight.sum())
+        if not total > 0:
+            raise ValueError(
+                "The calibration rows all have sample_weight 0: conformal "
+                "calibration needs calibration rows of positive weight."
+            )
+        ranks = [math.ceil((1 - alpha) * (total + 1) - 1e-9) for alpha in alphas]
+        offsets = np.array(
+            [
+                _weighted_order_statistic(scores[:, [pair]].T, sample_weight, rank)[0]
+                for pair, rank in enumerate(ranks)
+            ]
+        )
+        return offsets, np.array([rank <= total + 1e-9 for rank in ranks])
     n_samples = scores.shape[0]
     ordered = np.sort(scores, axis=0)
     offsets = np.empty(len(alphas))
@@ -63,7 +94,9 @@ def cv_plus_guaranteed(n_train, alphas):
     return np.array([low >= 1 and high <= n_train for low, high in ranks])
 
 
-def cv_plus_bounds(fold_predictions, fold_of_sample, scores, pairs, alphas):
+def cv_plus_bounds(
+    fold_predictions, fold_of_sample, scores, pairs, alphas, sample_weight=None
+):
     """CV+ bounds for every test row and pair.
 
     Parameters
@@ -74,6 +107,9 @@ def cv_plus_bounds(fold_predictions, fold_of_sample, scores, pairs, alphas):
         The fold each training row was held out in.
     scores : ndarray of shape (n_train, n_pairs)
         Out-of-fold conformity scores.
+    sample_weight : ndarray of shape (n_train,), default=None
+        Row weights: a row counts as many times as its weight, and ``n`` is
+        the total weight.
 
     Returns
     -------
@@ -83,6 +119,8 @@ def cv_plus_bounds(fold_predictions, fold_of_sample, scores, pairs, alphas):
         both clipped to existing ranks so bounds stay finite.
     """
     n_train = fold_of_sample.shape[0]
+    if sample_weight is not None:
+        n_train = float(sample_weight.sum())
     n_test = fold_predictions.shape[1]
     lower = np.empty((n_test, len(pairs)))
     upper = np.empty((n_test, len(pairs)))
@@ -90,12 +128,20 @@ def cv_plus_bounds(fold_predictions, fold_of_sample, scores, pairs, alphas):
         zip(pairs, alphas, strict=True)
     ):
         low_rank, high_rank = _cv_plus_ranks(n_train, alpha)
-        low_rank = min(max(low_rank, 1), n_train)
-        high_rank = min(max(high_rank, 1), n_train)
         low_candidates = fold_predictions[fold_of_sample, :, low_level].T
         low_candidates = low_candidates - scores[None, :, pair]
         high_candidates = fold_predictions[fold_of_sample, :, high_level].T
         high_candidates = high_candidates + scores[None, :, pair]
+        if sample_weight is not None:
+            lower[:, pair] = _weighted_order_statistic(
+                low_candidates, sample_weight, low_rank
+            )
+            upper[:, pair] = _weighted_order_statistic(
+                high_candidates, sample_weight, high_rank
+            )
+            continue
+        low_rank = min(max(low_rank, 1), n_train)
+        high_rank = min(max(high_rank, 1), n_train)
         lower[:, pair] = np.partition(low_candidates, low_rank - 1, axis=1)[
             :, low_rank - 1
         ]

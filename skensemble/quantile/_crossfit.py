@@ -32,16 +32,21 @@ def predict_grid(model, X, grid):
     return np.asarray(model.predict(X, quantiles=grid), dtype=float)
 
 
-def _fit_and_predict(model, X, y, train_rows, predict_rows, grid):
-    model = clone(model).fit(X[train_rows], y[train_rows])
+def _fit_and_predict(model, X, y, sample_weight, train_rows, predict_rows, grid):
+    fit_params = {}
+    if sample_weight is not None:
+        fit_params["sample_weight"] = sample_weight[train_rows]
+    model = clone(model).fit(X[train_rows], y[train_rows], **fit_params)
     if predict_rows is None:
         return model, None
     return model, predict_grid(model, X[predict_rows], grid)
 
 
-def crossfit(models, X, y, fold_of_sample, grid, *, nested, n_jobs, verbose):
+def crossfit(
+    models, X, y, fold_of_sample, grid, *, nested, n_jobs, verbose, sample_weight=None
+):
     """Fit every model on all rows, on each fold's complement, and (if nested)
-    on the complement of each pair of folds.
+    on the complement of each pair of folds, with the rows' ``sample_weight``.
 
     Returns a dict with ``full`` (fitted models), ``folds`` (per fold, the
     models fitted without it), ``oof`` (n_samples, n_models, n_levels) and, when
@@ -62,7 +67,9 @@ def crossfit(models, X, y, fold_of_sample, grid, *, nested, n_jobs, verbose):
             held_out = np.flatnonzero(~kept)
             jobs.append(((("pair", (first, second))), np.flatnonzero(kept), held_out))
     results = Parallel(n_jobs=n_jobs, verbose=verbose)(
-        delayed(_fit_and_predict)(model, X, y, train_rows, predict_rows, grid)
+        delayed(_fit_and_predict)(
+            model, X, y, sample_weight, train_rows, predict_rows, grid
+        )
         for _, train_rows, predict_rows in jobs
         for model in models
     )
@@ -95,11 +102,11 @@ def crossfit(models, X, y, fold_of_sample, grid, *, nested, n_jobs, verbose):
     return out
 
 
-def fit_full(models, X, y, n_jobs, verbose):
+def fit_full(models, X, y, n_jobs, verbose, sample_weight=None):
     """Fit every model on all rows (no out-of-fold predictions needed)."""
     everything = np.arange(X.shape[0])
     results = Parallel(n_jobs=n_jobs, verbose=verbose)(
-        delayed(_fit_and_predict)(model, X, y, everything, None, None)
+        delayed(_fit_and_predict)(model, X, y, sample_weight, everything, None, None)
         for model in models
     )
     return [fitted for fitted, _ in results]

@@ -108,12 +108,20 @@ class AggregationHead(nn.Module):
         return torch.einsum("bk,bkm->bm", flat, weights)
 
 
-def pinball(prediction, target, levels):
+def _average(per_element, weight):
+    """Mean of ``per_element`` (rows first); rows weighted when ``weight`` is given."""
+    if weight is None:
+        return per_element.mean()
+    per_row = per_element.mean(dim=1)
+    return (per_row * weight).sum() / weight.sum().clamp_min(1e-12)
+
+
+def pinball(prediction, target, levels, weight=None):
     residual = target[:, None] - prediction
-    return torch.maximum(levels * residual, (levels - 1) * residual).mean()
+    return _average(torch.maximum(levels * residual, (levels - 1) * residual), weight)
 
 
-def crossing(prediction, margin=0.0):
+def crossing(prediction, margin=0.0, weight=None):
     """Mean hinge ``(q_i - q_j + margin)_+`` over all level pairs ``i < j``.
 
     Fakoor et al.'s crossing penalty (eq. 19 of the paper, ``margin_loss`` of
@@ -124,7 +132,8 @@ def crossing(prediction, margin=0.0):
     if n_levels < 2:
         return prediction.new_zeros(())
     lower, upper = torch.triu_indices(n_levels, n_levels, 1, device=prediction.device)
-    return torch.relu(prediction[:, lower] - prediction[:, upper] + margin).mean()
+    hinge = torch.relu(prediction[:, lower] - prediction[:, upper] + margin)
+    return _average(hinge, weight)
 
 
 def auto_batch_size(n_samples):
@@ -145,8 +154,9 @@ class _EarlyStopping:
         """Score the head; return True when the patience is used up."""
         self.head.eval()
         with torch.no_grad():
-            features, base, target = self.validation
-            score = float(pinball(self.head(features, base), target, self.levels))
+            features, base, target, weight = self.validation
+            prediction = self.head(features, base)
+            score = float(pinball(prediction, target, self.levels, weight))
         self.head.train()
         self.scores.append(score)
         if self.settings["verbose"] > 0:
@@ -164,20 +174,20 @@ class _EarlyStopping:
 def train_head(head, train, validation, levels, settings, seed, device):
     """Fit ``head`` by Adam on the pinball loss with early stopping.
 
-    ``train`` and ``validation`` are (features, base predictions, targets) numpy
-    triples. The validation loss is computed after every epoch, or every
-    ``settings["validation_interval"]`` optimizer steps when that is set (the
-    paper's schedule: every 100 steps, stopping after 5 checks = 500 steps
-    without gain). The head keeps the parameters of its best check.
-    Returns (loss_curve, validation_scores) as lists of floats: the training
-    loss per epoch and the validation loss per check.
+    ``train`` and ``validation`` are (features, base predictions, targets,
+    sample weights or None) numpy tuples. The validation loss is computed
+    after every epoch, or every ``settings["validation_interval"]`` optimizer
+    steps when that is set (the paper's schedule: every 100 steps, stopping
+    after 5 checks = 500 steps without gain). The head keeps the parameters
+    of its best check. Returns (loss_curve, validation_scores) as lists of
+    floats: the training loss per epoch and the validation loss per check.
     """
     head.to(device)
     levels_t = as_tensor(levels, device)
-    features, base, target = (as_tensor(part, device) for part in train)
+    features, base, target, weight = (_tensor(part, device) for part in train)
     stopping = _EarlyStopping(
         head,
-        tuple(as_tensor(part, device) for part in validation),
+        tuple(_tensor(part, device) for part in validation),
         levels_t,
         settings,
     )
@@ -204,9 +214,10 @@ def train_head(head, train, validation, levels, settings, seed, device):
         for start in range(0, n_samples, batch_size):
             batch = order[start : start + batch_size]
             prediction = head(features[batch], base[batch])
-            loss = pinball(prediction, target[batch], levels_t)
+            batch_weight = None if weight is None else weight[batch]
+            loss = pinball(prediction, target[batch], levels_t, batch_weight)
             if penalty > 0:
-                loss = loss + penalty * crossing(prediction, margin)
+                loss = loss + penalty * crossing(prediction, margin, batch_weight)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -278,7 +289,9 @@ def search_candidates(params, seed):
     return candidates
 
 
-def _train_candidate(features, base, target, rows, levels, params, seed, device):
+def _train_candidate(
+    features, base, target, weight, rows, levels, params, seed, device
+):
     train, validation = rows
     with seeded(seed, device), worker_threads():
         head = AggregationHead(
@@ -292,8 +305,8 @@ def _train_candidate(features, base, target, rows, levels, params, seed, device)
         )
         curves = train_head(
             head,
-            (features[train], base[train], target[train]),
-            (features[validation], base[validation], target[validation]),
+            _rows((features, base, target, weight), train),
+            _rows((features, base, target, weight), validation),
             levels,
             {key: params[key] for key in _TRAINING_SETTINGS},
             seed,
@@ -302,13 +315,24 @@ def _train_candidate(features, base, target, rows, levels, params, seed, device)
     return head.cpu(), curves
 
 
-def fit_head(features, base, target, levels, params, random_state, device):
+def _rows(parts, rows):
+    return tuple(None if part is None else part[rows] for part in parts)
+
+
+def _tensor(part, device):
+    return None if part is None else as_tensor(part, device)
+
+
+def fit_head(
+    features, base, target, levels, params, random_state, device, sample_weight=None
+):
     """Build and train the head described by the aggregator's ``params``.
 
     Inputs are standardised. A random ``validation_fraction`` of the rows is
     held out for early stopping; with ``n_search > 1`` the same rows also pick
     the candidate of :func:`search_candidates` with the lowest validation
-    pinball loss, as in the paper's random search. Candidates train in
+    pinball loss, as in the paper's random search. ``sample_weight`` weights
+    the rows in the training and the validation loss. Candidates train in
     parallel over ``params["n_jobs"]`` joblib workers on a CPU (one at a time on
     a GPU); each has its own seed drawn beforehand, so the result does not
     depend on ``n_jobs``. Returns the head (on the CPU), its
@@ -326,7 +350,7 @@ def fit_head(features, base, target, levels, params, random_state, device):
     n_jobs = params.get("n_jobs") if parallel else 1
     trained = Parallel(n_jobs=n_jobs)(
         delayed(_train_candidate)(
-            features, base, target, rows, levels, candidate, seed, device
+            features, base, target, sample_weight, rows, levels, candidate, seed, device
         )
         for candidate, seed in zip(candidates, seeds, strict=True)
     )

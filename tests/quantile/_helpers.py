@@ -60,3 +60,26 @@ def heteroscedastic(n_samples, random_state):
     X = rng.uniform(-2, 2, size=(n_samples, 2))
     y = X[:, 0] + (0.5 + np.abs(X[:, 0])) * rng.standard_normal(n_samples)
     return X, y
+
+
+class FixedQuantiles(EmpiricalQuantiles):
+    """Predicts ``center + level - 0.5`` at every level, whatever the data.
+
+    Records the ``sample_weight`` of every fit, so tests can see what reached it.
+    """
+
+    def __init__(self, quantiles=(0.1, 0.5, 0.9), center=0.0):
+        super().__init__(quantiles=quantiles)
+        self.center = center
+
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y)
+        self.sample_weight_ = sample_weight
+        return self
+
+    def predict(self, X, quantiles=None):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        levels = np.asarray([0.5] if quantiles is None else quantiles, dtype=float)
+        predictions = np.tile(self.center + levels - 0.5, (X.shape[0], 1))
+        return predictions[:, 0] if quantiles is None else predictions

@@ -13,7 +13,7 @@ from skensemble.quantile import (
     count_crossings,
 )
 
-from ._helpers import EmpiricalQuantiles, Memorizer, heteroscedastic
+from ._helpers import EmpiricalQuantiles, FixedQuantiles, Memorizer, heteroscedastic
 
 LEVELS = [0.1, 0.25, 0.5, 0.75, 0.9]
 FAST = {"max_iter": 30, "n_iter_no_change": 5, "random_state": 0}
@@ -235,3 +235,32 @@ def test_inputs_are_not_modified(data):
     QuantileAggregator(two_models(), quantiles=LEVELS, **FAST).fit(X, y)
     np.testing.assert_array_equal(X, X_copy)
     np.testing.assert_array_equal(y, y_copy)
+
+
+def test_sample_weight_reaches_every_base_fit_and_steers_the_weights():
+    # Rows of weight 1 sit around 0, where model "zero" is right; three times
+    # as many rows of weight 0 sit around 10, where model "ten" is right.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 2))
+    heavy = np.arange(400) < 100
+    y = np.where(heavy, 0.0, 10.0) + rng.normal(scale=0.5, size=400)
+    weight = heavy.astype(float)
+    estimators = [("zero", FixedQuantiles()), ("ten", FixedQuantiles(center=10.0))]
+    params = dict(quantiles=LEVELS, weights="global", granularity="coarse", cv=3)
+    weighted = QuantileAggregator(estimators, **params, random_state=0)
+    weighted.fit(X, y, sample_weight=weight)
+    unweighted = QuantileAggregator(estimators, **params, random_state=0).fit(X, y)
+    assert weighted.weights_[0] > 0.9 > unweighted.weights_[0]
+    for model in weighted.estimators_:  # fitted on all rows, with their weights
+        np.testing.assert_array_equal(model.sample_weight_, weight)
+
+
+def test_bad_sample_weights_fail_clearly(data):
+    X, y = data
+    ones = np.ones(len(y))
+    with pytest.raises(ValueError, match="'empirical'.*does not accept sample_weight"):
+        QuantileAggregator([("empirical", EmpiricalQuantiles())], **FAST).fit(
+            X, y, sample_weight=ones
+        )
+    with pytest.raises(ValueError, match="non-negative"):
+        QuantileAggregator(two_models(), **FAST).fit(X, y, sample_weight=-ones)

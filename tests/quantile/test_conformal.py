@@ -9,7 +9,7 @@ from skensemble.quantile._conformal import (
     split_offsets,
 )
 
-from ._helpers import EmpiricalQuantiles, heteroscedastic
+from ._helpers import EmpiricalQuantiles, FixedQuantiles, heteroscedastic
 
 LEVELS = [0.05, 0.5, 0.95]
 
@@ -39,6 +39,57 @@ def test_cv_plus_with_one_fold_model_matches_split_ranks():
     # floor(0.1 * 20) = 2nd smallest of -scores = -18; ceil(0.9 * 20) = 18th = 18
     assert lower[0, 0] == -18.0
     assert upper[0, 0] == 18.0
+
+
+def test_integer_weights_equal_repeated_rows_in_split_and_cv_plus_ranks():
+    rng = np.random.RandomState(0)
+    scores = rng.normal(size=(30, 2))
+    weight = rng.randint(0, 4, size=30)
+    repeated = np.repeat(np.arange(30), weight)
+    alphas = [0.1, 0.3]
+    for got, expected in zip(
+        split_offsets(scores, alphas, weight.astype(float)),
+        split_offsets(scores[repeated], alphas),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got, expected)
+    folds = rng.randint(0, 3, size=30)
+    predictions = rng.normal(size=(3, 7, 4))
+    pairs = [(0, 3), (1, 2)]
+    weighted = cv_plus_bounds(
+        predictions, folds, scores, pairs, alphas, weight.astype(float)
+    )
+    plain = cv_plus_bounds(
+        predictions, folds[repeated], scores[repeated], pairs, alphas
+    )
+    for got, expected in zip(weighted, plain, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    with pytest.raises(ValueError, match="calibration rows all have sample_weight 0"):
+        split_offsets(scores, alphas, np.zeros(30))
+
+
+@pytest.mark.parametrize("conformal", ["split", "cv+"])
+def test_conformal_calibration_follows_the_sample_weights(conformal):
+    # Half the rows are ten times noisier and have weight 0: the weighted
+    # intervals are calibrated on the quiet half alone.
+    rng = np.random.RandomState(0)
+    n_samples = 2000
+    quiet = np.arange(n_samples) % 2 == 0
+    X = rng.normal(size=(n_samples, 2))
+    y = rng.normal(size=n_samples) * np.where(quiet, 1.0, 10.0)
+    params = dict(
+        quantiles=LEVELS, weights="mean", conformal=conformal, cv=3, random_state=0
+    )
+    model = QuantileAggregator([("fixed", FixedQuantiles())], **params)
+    weighted = model.fit(X, y, sample_weight=quiet.astype(float))
+    unweighted = QuantileAggregator([("fixed", FixedQuantiles())], **params).fit(X, y)
+    X_test = rng.normal(size=(2000, 2))
+    y_test = rng.normal(size=2000)
+    interval = weighted.predict_interval(X_test, confidence=0.9)
+    assert 0.85 <= interval_coverage(y_test, interval) <= 0.96
+    width = np.mean(interval[:, 1] - interval[:, 0])
+    wide = unweighted.predict_interval(X_test, confidence=0.9)
+    assert width < np.mean(wide[:, 1] - wide[:, 0]) / 3
 
 
 def coverages(conformal, n_samples, n_test, repetitions, alpha, first_seed=0):

@@ -13,6 +13,7 @@ from skensemble.quantile._weights import (
     SEARCH_SPACE,
     AggregationHead,
     crossing,
+    pinball,
     search_candidates,
     train_head,
 )
@@ -36,6 +37,22 @@ def test_crossing_penalty_is_the_mean_hinge_over_all_level_pairs(margin):
     prediction = np.random.RandomState(0).normal(size=(7, 6))
     value = crossing(torch.tensor(prediction), margin)
     assert float(value) == pytest.approx(brute_force_crossing(prediction, margin))
+
+
+def test_integer_row_weights_equal_repeating_the_rows_in_both_losses():
+    rng = np.random.RandomState(0)
+    prediction = torch.tensor(rng.normal(size=(9, 4)))
+    target = torch.tensor(rng.normal(size=9))
+    levels = torch.tensor([0.1, 0.4, 0.6, 0.9], dtype=torch.float64)
+    weight = np.array([0, 1, 2, 3, 1, 0, 2, 1, 1])
+    repeated = torch.tensor(np.repeat(np.arange(9), weight))
+    w = torch.tensor(weight, dtype=torch.float64)
+    assert float(pinball(prediction, target, levels, w)) == pytest.approx(
+        float(pinball(prediction[repeated], target[repeated], levels))
+    )
+    assert float(crossing(prediction, 0.1, w)) == pytest.approx(
+        float(crossing(prediction[repeated], 0.1))
+    )
 
 
 def test_crossing_penalty_sees_pairs_beyond_neighbours():
@@ -129,8 +146,8 @@ def _training_problem(n_samples=40):
     base = np.sort(rng.normal(size=(n_samples, 2, 3)), axis=2)
     target = rng.normal(size=n_samples)
     features = rng.normal(size=(n_samples, 2))
-    train = (features[:30], base[:30], target[:30])
-    validation = (features[30:], base[30:], target[30:])
+    train = (features[:30], base[:30], target[:30], None)
+    validation = (features[30:], base[30:], target[30:], None)
     return train, validation
 
 
