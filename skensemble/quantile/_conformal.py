@@ -47,30 +47,22 @@ def split_offsets(scores, alphas, sample_weight=None):
     as its weight and ``n`` is the total weight (repeating a row and giving it
     weight 2 give the same offset).
     """
-    if sample_weight is not None:
-        total = float(sample_weight.sum())
-        if not total > 0:
-            raise ValueError(
-                "The calibration rows all have sample_weight 0: conformal "
-                "calibration needs calibration rows of positive weight."
-            )
-        ranks = [math.ceil((1 - alpha) * (total + 1) - 1e-9) for alpha in alphas]
-        offsets = np.array(
-            [
-                _weighted_order_statistic(scores[:, [pair]].T, sample_weight, rank)[0]
-                for pair, rank in enumerate(ranks)
-            ]
+    if sample_weight is None:
+        sample_weight = np.ones(scores.shape[0])
+    total = float(sample_weight.sum())
+    if not total > 0:
+        raise ValueError(
+            "The calibration rows all have sample_weight 0: conformal "
+            "calibration needs calibration rows of positive weight."
         )
-        return offsets, np.array([rank <= total + 1e-9 for rank in ranks])
-    n_samples = scores.shape[0]
-    ordered = np.sort(scores, axis=0)
-    offsets = np.empty(len(alphas))
-    guaranteed = np.empty(len(alphas), dtype=bool)
-    for pair, alpha in enumerate(alphas):
-        rank = math.ceil((1 - alpha) * (n_samples + 1) - 1e-9)
-        guaranteed[pair] = rank <= n_samples
-        offsets[pair] = ordered[min(rank, n_samples) - 1, pair]
-    return offsets, guaranteed
+    ranks = [math.ceil((1 - alpha) * (total + 1) - 1e-9) for alpha in alphas]
+    offsets = np.array(
+        [
+            _weighted_order_statistic(scores[:, [pair]].T, sample_weight, rank)[0]
+            for pair, rank in enumerate(ranks)
+        ]
+    )
+    return offsets, np.array([rank <= total + 1e-9 for rank in ranks])
 
 
 def apply_split_offsets(predictions, pairs, offsets):
