@@ -173,7 +173,7 @@ class QuantileAggregator(
         random_state = check_random_state(self.random_state)
         models = [as_multi_quantile(est, self.quantiles_) for _, est in self.estimators]
         if sample_weight is not None:
-            sample_weight = self._check_weights(sample_weight, X, models, names)
+            sample_weight = self._check_weights(sample_weight, X)
 
         fit_rows, calibration_rows = np.arange(X.shape[0]), None
         if self.conformal == "split":
@@ -233,12 +233,14 @@ class QuantileAggregator(
             )
         return self
 
-    def _check_weights(self, sample_weight, X, models, names):
-        for name, model in zip(names, models, strict=True):
-            if not has_fit_parameter(model, "sample_weight"):
+    def _check_weights(self, sample_weight, X):
+        # The given estimators, not their multi-quantile wrappers, whose fit
+        # always takes sample_weight: a refusal surfaces here, before any fit.
+        for name, estimator in self.estimators:
+            if not has_fit_parameter(estimator, "sample_weight"):
                 raise ValueError(
-                    f"The base model {name!r} ({type(model).__name__}) does not "
-                    f"accept sample_weight in fit."
+                    f"The base model {name!r} ({type(estimator).__name__}) does "
+                    f"not accept sample_weight in fit."
                 )
         return check_sample_weight(sample_weight, X)
 
