@@ -176,7 +176,8 @@ class BaseTabM(BaseEstimator):
         return 2 if self.num_embeddings is not None else 3
 
     def _embeddings(self, x_num):
-        if self.num_embeddings is None:
+        # With only categorical columns there is nothing to embed.
+        if self.num_embeddings is None or x_num.shape[1] == 0:
             return None
         if self.num_embeddings == "piecewise":
             d_embedding = 16 if self.d_embedding == "auto" else self.d_embedding

@@ -10,8 +10,11 @@ Gorishniy, Rubachev, Babenko. "On Embeddings for Numerical Features in Tabular
 Deep Learning". NeurIPS 2022.
 """
 
+from numbers import Integral
+
 import numpy as np
 import torch
+from sklearn.utils import check_array
 from torch import nn
 
 
@@ -25,10 +28,11 @@ def compute_bins(X, n_bins=48):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
-        Finite training features.
+    X : array-like of shape (n_samples, n_features)
+        Finite training features; NaN or infinity raises ``ValueError``.
     n_bins : int, default=48
-        Largest number of bins per feature; duplicated quantiles are merged.
+        Largest number of bins per feature (at least 1); duplicated quantiles
+        are merged.
 
     Returns
     -------
@@ -43,7 +47,9 @@ def compute_bins(X, n_bins=48):
     >>> [len(edges) for edges in compute_bins(X, n_bins=4)]
     [5, 2]
     """
-    X = np.asarray(X, dtype=np.float64)
+    if isinstance(n_bins, bool) or not isinstance(n_bins, Integral) or n_bins < 1:
+        raise ValueError(f"n_bins must be an integer of at least 1; got {n_bins!r}.")
+    X = check_array(X, dtype=np.float64, ensure_min_features=0, input_name="X")
     n_bins = max(1, min(int(n_bins), len(X) - 1))
     levels = np.linspace(0.0, 1.0, n_bins + 1)
     bins = []

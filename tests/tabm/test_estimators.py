@@ -156,6 +156,22 @@ def test_categorical_columns_nan_and_unseen_categories():
     assert np.all(np.isfinite(model.predict(new)))
 
 
+@pytest.mark.parametrize("num_embeddings", ["piecewise", "periodic"])
+def test_numeric_embeddings_with_only_categorical_columns(num_embeddings):
+    # No numeric column leaves nothing to embed; this used to crash in fit.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "green", "blue"], size=80),
+            "shape": pd.Categorical(rng.choice(["round", "square"], size=80)),
+        }
+    )
+    y = (frame["colour"] == "red").astype(int)
+    model = TabMClassifier(num_embeddings=num_embeddings, **FAST).fit(frame, y)
+    assert model.net_.module_.num_module is None
+    assert model.predict_proba(frame).shape == (80, 2)
+
+
 def test_explicit_categorical_features_by_index():
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.normal(size=80), rng.integers(0, 3, size=80)])

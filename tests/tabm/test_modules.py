@@ -170,3 +170,22 @@ def test_cpu_dropout_drops_at_rate_p_and_keeps_the_mean():
     assert torch.all((y == 0) | torch.isclose(y, torch.tensor(1 / 0.9), atol=1e-4))
     layer.eval()
     assert torch.equal(layer(x), x)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_compute_bins_refuses_non_finite_features(bad):
+    X = np.column_stack([np.arange(6.0), np.arange(6.0)])
+    X[2, 1] = bad
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        compute_bins(X)
+
+
+@pytest.mark.parametrize("n_bins", [0, -3, 2.5, True])
+def test_compute_bins_refuses_bad_n_bins(n_bins):
+    with pytest.raises(ValueError, match="n_bins"):
+        compute_bins(np.arange(10.0).reshape(-1, 1), n_bins=n_bins)
+
+
+def test_compute_bins_refuses_one_dimensional_input():
+    with pytest.raises(ValueError, match="2D"):
+        compute_bins(np.arange(10.0))
