@@ -15,9 +15,9 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._torch import check_device, draw_seed, resolve_device
-from .._validation import check_single_class
+from .._validation import check_sample_weight, check_single_class
 from ._driftmoe_docs import DOCSTRING
-from ._experts import expert_template, fresh_copy
+from ._experts import expert_template, fresh_copy, takes_weight
 from ._fast_tree import HoeffdingFastPath
 from ._river_face import _RiverClassifierMixin
 from ._router import OnlineStandardizer, Router
@@ -101,7 +101,7 @@ class DriftMoEClassifier(
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Learn the stream ``(X, y)`` in row order, starting from scratch.
 
         Parameters
@@ -110,6 +110,10 @@ class DriftMoEClassifier(
             The stream's features, in arrival order.
         y : array-like of shape (n_samples,)
             The labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative instance weights. A weight scales the instance in the
+            router's loss, in the experts' statistics (river's ``w``) and in
+            the standardiser; a row of weight 0 is predicted but not learnt.
 
         Returns
         -------
@@ -118,14 +122,15 @@ class DriftMoEClassifier(
         """
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
+        sample_weight = self._check_weights(sample_weight, X)
         classes = unique_labels(y)
         check_single_class(classes)
         self._initialise(list(range(X.shape[1])), classes)
-        self._learn_rows(X, self._encode(y))
+        self._learn_rows(X, self._encode(y), sample_weight=sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Continue the stream with the mini-batch ``(X, y)``.
 
         Parameters
@@ -137,18 +142,22 @@ class DriftMoEClassifier(
         classes : array-like of shape (n_classes,), default=None
             Every label the stream can carry. Required on the first call,
             optional (and checked) afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative instance weights, as in :meth:`fit`.
 
         Returns
         -------
         self : DriftMoEClassifier
             The updated model.
         """
-        X, codes = self._validate_stream_batch(X, y, classes)
-        self._learn_rows(X, codes)
+        X, codes, sample_weight = self._validate_stream_batch(
+            X, y, classes, sample_weight
+        )
+        self._learn_rows(X, codes, sample_weight=sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit_predict(self, X, y, classes=None):
+    def partial_fit_predict(self, X, y, classes=None, sample_weight=None):
         """Test-then-train on a mini-batch: predict each row, then learn it.
 
         The same as :meth:`partial_fit`, but also returns the label each row
@@ -163,15 +172,19 @@ class DriftMoEClassifier(
             The labels.
         classes : array-like of shape (n_classes,), default=None
             Every label the stream can carry. Required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative instance weights, as in :meth:`fit`.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
             The prequential predictions, labels from ``classes_``.
         """
-        X, codes = self._validate_stream_batch(X, y, classes)
+        X, codes, sample_weight = self._validate_stream_batch(
+            X, y, classes, sample_weight
+        )
         predicted_codes = np.empty(X.shape[0], dtype=np.int64)
-        self._learn_rows(X, codes, predicted_codes)
+        self._learn_rows(X, codes, predicted_codes, sample_weight)
         return self.classes_[predicted_codes]
 
     def predict_proba(self, X):
@@ -277,16 +290,34 @@ class DriftMoEClassifier(
         self.n_mask_fallbacks_ = 0
         self.n_expert_resets_ = 0
 
-    def _validate_stream_batch(self, X, y, classes):
+    def _validate_stream_batch(self, X, y, classes, sample_weight):
         """Validate a mini-batch, set up the model on the first one, encode y."""
         first_call = not hasattr(self, "router_")
         X, y = validate_data(self, X, y, dtype=np.float64, reset=first_call)
         check_classification_targets(y)
+        sample_weight = self._check_weights(sample_weight, X)
         if _check_partial_fit_first_call(self, classes):
             # The stream may start with one class, but it must declare two.
             check_single_class(self.classes_)
             self._initialise(list(range(X.shape[1])), self.classes_)
-        return X, self._encode(y)
+        return X, self._encode(y), sample_weight
+
+    def _check_weights(self, sample_weight, X):
+        """Validated weights, or None when there are none (or all are 1)."""
+        if sample_weight is None:
+            return None
+        sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
+        if np.all(sample_weight == 1.0):
+            return None
+        self._require_weighted_experts()
+        return sample_weight
+
+    def _require_weighted_experts(self):
+        if self.expert is not None and not takes_weight(self.expert):
+            raise ValueError(
+                f"Instance weights cannot reach the experts: "
+                f"{type(self.expert).__name__}.learn_one takes no weight w."
+            )
 
     def _encode(self, y):
         unseen = [label for label in np.unique(y).tolist() if label not in self._codes]

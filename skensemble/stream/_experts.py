@@ -1,5 +1,7 @@
 """The pool of incremental river experts and the matrix of their probabilities."""
 
+import inspect
+
 import numpy as np
 from river import tree
 
@@ -81,12 +83,23 @@ def expert_probabilities(expert, x, row, fast_path):
     return fast_path.predict_proba_one(expert, x, row)
 
 
-def expert_learn(expert, x, label, row, fast_path):
-    """``expert.learn_one(x, label)``, through the exact fast path when given."""
-    if fast_path is None:
+def expert_learn(expert, x, label, row, fast_path, weight=1.0):
+    """``expert.learn_one(x, label[, w=weight])``, through the fast path when given.
+
+    ``w`` is passed only for weights other than 1, so a template whose
+    ``learn_one`` takes no weight still serves unweighted streams.
+    """
+    if fast_path is not None:
+        fast_path.learn_one(expert, x, label, row, w=weight)
+    elif weight == 1.0:
         expert.learn_one(x, label)
     else:
-        fast_path.learn_one(expert, x, label, row)
+        expert.learn_one(x, label, w=weight)
+
+
+def takes_weight(template):
+    """Whether the template's ``learn_one`` names a ``w`` (instance weight) argument."""
+    return "w" in inspect.signature(template.learn_one).parameters
 
 
 def fill_class_probabilities(experts, x, out, row=None, fast_path=None):

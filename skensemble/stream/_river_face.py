@@ -1,5 +1,7 @@
 """river's face of DriftMoE: ``learn_one`` / ``predict_one`` on feature dicts."""
 
+from numbers import Real
+
 import numpy as np
 
 
@@ -9,7 +11,7 @@ class _RiverClassifierMixin:
     # river reads this flag to call ``learn_one(x, y)`` in progressive validation.
     _supervised = True
 
-    def learn_one(self, x, y):
+    def learn_one(self, x, y, w=1.0):
         """Learn one instance given as a river feature dict.
 
         In ``mode="data"`` a label never seen before becomes a new class. In
@@ -23,7 +25,14 @@ class _RiverClassifierMixin:
             the first one, which fix the order of the router's input.
         y : hashable
             The label.
+        w : float, default=1.0
+            Non-negative instance weight, as ``sample_weight`` in ``fit`` (river's
+            trees call it ``w`` too); a weight of 0 learns nothing.
         """
+        if isinstance(w, bool) or not isinstance(w, Real) or not 0 <= w < np.inf:
+            raise ValueError(f"w must be a finite non-negative number; got {w!r}.")
+        if w != 1.0:
+            self._require_weighted_experts()
         if not hasattr(self, "router_"):
             self._validate_params()
             dict_row(x, list(x))  # refuse a bad first instance before any state
@@ -43,7 +52,7 @@ class _RiverClassifierMixin:
                 )
         self._pending_test = None
         try:
-            self._train(x, step, self._codes[y])
+            self._train(x, step, self._codes[y], float(w))
         finally:
             self._flush_experts()
 

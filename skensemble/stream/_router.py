@@ -111,6 +111,7 @@ class Router:
         self.last_loss = None
         self.inputs = []
         self.targets = []
+        self.weights_buffer = []
         self._refresh_mirror()
 
     def _refresh_mirror(self):
@@ -138,12 +139,25 @@ class Router:
             logits = self.module(as_tensor(inputs, self.device))
         return logits.cpu().numpy()
 
-    def record(self, inputs, target):
-        """Buffer one (input, target) pair; take a step when the buffer is full."""
+    def record(self, inputs, target, weight=1.0):
+        """Buffer one (input, target, weight); take a step when the buffer is full."""
         self.inputs.append(inputs)
         self.targets.append(target)
+        self.weights_buffer.append(weight)
         if len(self.inputs) == self.batch_size:
             self.step()
+
+    def _batch_loss(self, logits, targets):
+        """Mean BCE over the batch; with sample weights, a weighted mean of rows."""
+        if all(weight == 1.0 for weight in self.weights_buffer):
+            return self.loss(logits, targets)
+        weights = torch.as_tensor(
+            self.weights_buffer, dtype=logits.dtype, device=logits.device
+        )
+        per_row = nn.functional.binary_cross_entropy_with_logits(
+            logits, targets, reduction="none"
+        ).mean(dim=1)
+        return (per_row * weights).sum() / weights.sum()
 
     def step(self):
         inputs = as_tensor(np.stack(self.inputs), self.device)
@@ -151,7 +165,7 @@ class Router:
         generator = make_generator(self.seed + 1 + self.n_steps, self.device)
         with _single_thread():
             logits = self.module(inputs, dropout_generator=generator)
-            loss = self.loss(logits, targets)
+            loss = self._batch_loss(logits, targets)
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
@@ -159,15 +173,18 @@ class Router:
         self.n_steps += 1
         self.inputs.clear()
         self.targets.clear()
+        self.weights_buffer.clear()
         self._refresh_mirror()
 
 
 class OnlineStandardizer:
-    """Running mean and variance (Welford) of the router inputs.
+    """Running mean and variance (Welford; West's form with weights) of router inputs.
 
     ``transform`` uses the statistics of the instances seen so far, excluding the
     current one, so the test step and the train step of an instance see the same
-    router input. Features with no spread yet are only centred.
+    router input. Features with no spread yet are only centred. Weights count as
+    frequencies: ``count`` is the total weight, and a weight of 1 gives exactly
+    the unweighted arithmetic.
     """
 
     def __init__(self, n_features):
@@ -182,8 +199,8 @@ class OnlineStandardizer:
         std[std < 1e-12] = 1.0
         return (row - self.mean) / std
 
-    def update(self, row):
-        self.count += 1
+    def update(self, row, weight=1.0):
+        self.count += weight
         delta = row - self.mean
-        self.mean += delta / self.count
-        self.sum_squares += delta * (row - self.mean)
+        self.mean += delta * weight / self.count
+        self.sum_squares += weight * delta * (row - self.mean)

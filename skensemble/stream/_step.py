@@ -31,20 +31,21 @@ def _softmax(values):
 class _MixtureStepMixin:
     """Test-then-train on one instance; ``DriftMoEClassifier`` holds the state."""
 
-    def _learn_rows(self, X, codes, predicted_codes=None):
+    def _learn_rows(self, X, codes, predicted_codes=None, sample_weight=None):
         try:
-            self._learn_each_row(X, codes, predicted_codes)
+            self._learn_each_row(X, codes, predicted_codes, sample_weight)
         finally:
             self._flush_experts()
 
-    def _learn_each_row(self, X, codes, predicted_codes):
+    def _learn_each_row(self, X, codes, predicted_codes, sample_weight):
         report_every = max(1, len(X) // 10)
         for index, row in enumerate(X):
             features = dict(zip(self._feature_keys, row.tolist()))
             step = self._test(features, row)
             if predicted_codes is not None:
                 predicted_codes[index] = np.argmax(step.probabilities)
-            self._train(features, step, codes[index])
+            weight = 1.0 if sample_weight is None else float(sample_weight[index])
+            self._train(features, step, codes[index], weight)
             if self.verbose > 0 and (index + 1) % report_every == 0:
                 print(
                     f"[DriftMoE] {index + 1}/{len(X)} instances, "
@@ -98,8 +99,15 @@ class _MixtureStepMixin:
             row, router_input, expert_probabilities, top_experts, probabilities
         )
 
-    def _train(self, x, step, code):
-        """Learn one instance from the outcome of its test step."""
+    def _train(self, x, step, code, weight=1.0):
+        """Learn one instance from the outcome of its test step.
+
+        ``weight`` scales the instance in the router's loss, the experts'
+        statistics and the standardiser; a weight of 0 learns nothing at all,
+        exactly as if the instance had not been in the stream.
+        """
+        if weight == 0.0:
+            return
         if self.mode == "task":
             target = np.zeros(len(self.experts_), dtype=np.float32)
             target[code] = 1.0
@@ -118,15 +126,17 @@ class _MixtureStepMixin:
             learners = step.top_experts
             labels = [code] * len(learners)
             errors = [not expert_correct[index] for index in learners]
-        self.router_.record(step.router_input, target)
+        self.router_.record(step.router_input, target, weight)
         self.n_router_steps_ = self.router_.n_steps
         for index, label, error in zip(learners, labels, errors):
-            expert_learn(self.experts_[index], x, label, step.row, self._fast_path)
+            expert_learn(
+                self.experts_[index], x, label, step.row, self._fast_path, weight
+            )
             self.expert_learn_counts_[index] += 1
             if self._detectors is not None:
                 self._watch_expert(index, error)
         if self._standardizer is not None:
-            self._standardizer.update(step.row)
+            self._standardizer.update(step.row, weight)
         self.n_instances_seen_ += 1
 
     def _watch_expert(self, index, error):
