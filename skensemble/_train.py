@@ -42,13 +42,19 @@ REQUIRED = ("estimator", "data", "target", "output")
 def load_config(path):
     """The config dict of a JSON or TOML file, checked, with absolute paths."""
     path = Path(path)
-    if path.suffix == ".toml":
-        config = _load_toml(path)
-    else:
-        with open(path) as file:
-            config = json.load(file)
+    try:
+        if path.suffix == ".toml":
+            config = _load_toml(path)
+        else:
+            with open(path) as file:
+                config = json.load(file)
+    except ValueError as error:  # JSONDecodeError and TOMLDecodeError
+        kind = "TOML" if path.suffix == ".toml" else "JSON"
+        raise ValueError(f"{path}: not valid {kind}: {error}.") from error
     if not isinstance(config, dict):
         raise ValueError(f"{path}: the config must be a JSON object / TOML table.")
+    if not isinstance(config.get("params", {}), dict):
+        raise ValueError(f"{path}: params must be a JSON object / TOML table.")
     unknown = sorted(set(config) - KEYS)
     if unknown:
         raise ValueError(f"{path}: unknown keys {unknown}; allowed: {sorted(KEYS)}.")
@@ -141,10 +147,13 @@ def _init_process_group(backend):
     return True
 
 
-def train(config_path, data=None, output=None):
-    """Run the ``train`` command; returns the summary dict (on every rank)."""
-    from . import _distributed as distributed
+def prepare(config_path, data=None, output=None):
+    """Everything the user gave, checked before any training starts.
 
+    Returns ``(config, X, y, estimator)``; a bad config, a missing file or
+    column, or a bad estimator parameter raises here, so the command can report
+    it in one line (the errors of a started fit keep their traceback).
+    """
     config = load_config(config_path)
     if data is not None:
         config["data"] = str(Path(data).resolve())
@@ -159,8 +168,19 @@ def train(config_path, data=None, output=None):
     y = table[config["target"]].to_numpy()
     X = table.drop(columns=config["target"])
     estimator = make_estimator(config, X)
+    estimator._validate_params()
     if config["estimator"] == "EnsLossClassifier":
         X = X.to_numpy()
+    return config, X, y, estimator
+
+
+def train(config, X, y, estimator):
+    """Fit the prepared estimator (sharded under torchrun), write model and summary.
+
+    Returns the summary dict, on every rank.
+    """
+    from . import _distributed as distributed
+
     opened = _init_process_group(config.get("backend"))
     try:
         rank, world_size = distributed.rank_and_world_size()

@@ -112,9 +112,14 @@ def main(argv=None):
     train_parser.add_argument("--output", help="model path; overrides the config's")
     args = parser.parse_args(argv)
     if args.command == "train":
-        from ._train import train
+        from ._train import prepare, train
 
-        train(args.config, data=args.data, output=args.output)
+        try:
+            job = prepare(args.config, data=args.data, output=args.output)
+        except (ValueError, TypeError, OSError, ImportError) as error:
+            print(f"skensemble train: error: {error}", file=sys.stderr)
+            return 2
+        train(*job)
         return 0
     if args.command == "demo":
         return demo(args.output, quick=args.quick)

@@ -332,7 +332,7 @@ def test_train_command_writes_the_model_and_a_summary(tmp_path, capsys, name):
 
 
 def test_train_command_reads_parquet_and_explains_a_missing_pyarrow(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, capsys
 ):
     pytest.importorskip("pyarrow")
     path, table = write_config(tmp_path, data="train.parquet", output="p.pkl")
@@ -340,8 +340,8 @@ def test_train_command_reads_parquet_and_explains_a_missing_pyarrow(
     assert main(["train", "--config", str(path)]) == 0
     assert (tmp_path / "p.pkl").exists()
     monkeypatch.setitem(sys.modules, "pyarrow", None)
-    with pytest.raises(ImportError, match="pip install pyarrow"):
-        main(["train", "--config", str(path)])
+    assert main(["train", "--config", str(path)]) == 2
+    assert "pip install pyarrow" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -354,10 +354,24 @@ def test_train_command_reads_parquet_and_explains_a_missing_pyarrow(
         ({"epochs": 3}, "unknown keys"),
     ],
 )
-def test_train_command_rejects_bad_configs(tmp_path, overrides, message):
+def test_train_command_rejects_bad_configs(tmp_path, capsys, overrides, message):
     path, _ = write_config(tmp_path, **overrides)
-    with pytest.raises(ValueError, match=message):
-        main(["train", "--config", str(path)])
+    assert main(["train", "--config", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("skensemble train: error: ") and message in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_train_command_reports_files_and_parameters_in_one_line(tmp_path, capsys):
+    path, _ = write_config(tmp_path, params={"k": -2})
+    assert main(["train", "--config", str(path)]) == 2
+    assert "The 'k' parameter of TabMRegressor" in capsys.readouterr().err
+    path, _ = write_config(tmp_path, data="missing.csv")
+    assert main(["train", "--config", str(path)]) == 2
+    assert "No such file or directory" in capsys.readouterr().err
+    path.write_text('{"estimator": ')
+    assert main(["train", "--config", str(path)]) == 2
+    assert f"{path}: not valid JSON" in capsys.readouterr().err
 
 
 def test_train_command_under_torchrun_matches_one_process(tmp_path):
