@@ -27,6 +27,14 @@ def detect_categorical(X, categorical_features):
     empty mask and is rejected later by ``validate_data`` with its own message.
     """
     columns = list(X.columns) if hasattr(X, "columns") else None
+    if columns is not None:
+        dates = [name for name, dtype in X.dtypes.items() if dtype.kind in "mM"]
+        if dates:
+            raise ValueError(
+                f"X has date or time-span columns {dates}; TabM takes numbers, "
+                f"booleans and categories, so turn them into numbers first "
+                f"(e.g. days since a reference date, day of week as a category)."
+            )
     if columns is None:
         X = np.asarray(X)
         if X.ndim != 2:

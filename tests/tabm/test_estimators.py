@@ -172,6 +172,16 @@ def test_numeric_embeddings_with_only_categorical_columns(num_embeddings):
     assert model.predict_proba(frame).shape == (80, 2)
 
 
+@pytest.mark.parametrize(
+    "column",
+    [pd.date_range("2020-01-01", periods=40), pd.to_timedelta(np.arange(40), "D")],
+)
+def test_date_columns_get_a_clear_error(column):
+    frame = pd.DataFrame({"size": np.arange(40.0), "when": column})
+    with pytest.raises(ValueError, match=r"date or time-span columns \['when'\]"):
+        TabMRegressor(**FAST).fit(frame, np.arange(40.0))
+
+
 def test_explicit_categorical_features_by_index():
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.normal(size=80), rng.integers(0, 3, size=80)])
