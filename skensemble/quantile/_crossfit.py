@@ -128,6 +128,11 @@ def check_estimators(estimators):
                 "Each entry of estimators must be a (name, estimator) tuple; "
                 f"got {item!r}."
             )
+        if not (hasattr(item[1], "fit") and hasattr(item[1], "predict")):
+            raise ValueError(
+                f"The estimator named {item[0]!r} is {item[1]!r}, which has no "
+                "fit and predict; leave an entry out instead of marking it."
+            )
         names.append(item[0])
     if len(set(names)) != len(names):
         raise ValueError(f"Estimator names must be unique; got {names}.")

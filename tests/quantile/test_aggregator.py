@@ -202,6 +202,11 @@ def test_verbose_prints_progress(data, capsys):
             "unique",
         ),
         ({"estimators": [("ols", LinearRegression())]}, TypeError, "Cannot make"),
+        (
+            {"estimators": [("a", EmpiricalQuantiles()), ("b", "drop")]},
+            ValueError,
+            "named 'b' is 'drop', which has no fit",
+        ),
         ({"quantiles": [0.5, 1.2]}, ValueError, "strictly between 0 and 1"),
         ({"quantiles": [0.2, 0.5], "conformal": "split"}, ValueError, "symmetric"),
         ({"device": "gpu0"}, ValueError, "device"),
