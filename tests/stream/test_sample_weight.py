@@ -158,3 +158,17 @@ def test_river_face_refuses_a_bad_weight(w):
     with pytest.raises(ValueError, match="w must be a finite non-negative"):
         fresh.learn_one({0: 1.0, 1: 2.0}, 0, w=w)
     assert not hasattr(fresh, "router_")
+
+
+def test_river_face_and_partial_fit_agree_with_weights():
+    X, y = stream(400)
+    weights = np.random.default_rng(6).uniform(0.0, 2.0, size=len(y))
+    batched = model(standardize=True).partial_fit(
+        X, y, classes=np.unique(y), sample_weight=weights
+    )
+    single = model(standardize=True).partial_fit(
+        X[:1], y[:1], np.unique(y), [weights[0]]
+    )
+    for row, label, w in zip(X[1:].tolist(), y[1:].tolist(), weights[1:].tolist()):
+        single.learn_one(dict(enumerate(row)), label, w=w)
+    np.testing.assert_array_equal(single.predict_proba(X), batched.predict_proba(X))
