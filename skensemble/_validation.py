@@ -52,3 +52,46 @@ def holdout_split(X, y, sample_weight, fraction, random_state, stratify=None):
         )
     weight = None if sample_weight is None else sample_weight[train]
     return (X[train], y[train], weight), (X[valid], y[valid], None)
+
+
+# Parameters a warm-started fit may change: none of them is built into the
+# network or its training loop.
+_WARM_START_FREE = {"warm_start", "verbose", "random_state"}
+
+
+def check_warm_start_params(estimator, continuing):
+    """Record the parameters of a fresh fit; when continuing, refuse changes.
+
+    A warm-started fit keeps training the network, optimiser and schedule built
+    by the first fit, so a parameter changed since then would be silently
+    ignored (``k`` would report 4 for a network of 2 members).
+    """
+    params = {
+        name: value
+        for name, value in estimator.get_params(deep=False).items()
+        if name not in _WARM_START_FREE
+    }
+    if not continuing:
+        estimator._first_fit_params = params
+        return
+    first = getattr(estimator, "_first_fit_params", params)
+    changed = [name for name in params if not _same(params[name], first.get(name))]
+    if changed:
+        before = ", ".join(f"{name}={first.get(name)!r}" for name in changed)
+        raise ValueError(
+            f"warm_start=True continues the network of the first fit, which used "
+            f"{before}; set {', '.join(changed)} back, or set warm_start=False "
+            f"to fit afresh."
+        )
+
+
+def _same(a, b):
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    try:
+        values = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+        return bool(np.array_equal(*values))
+    except (TypeError, ValueError):
+        return False

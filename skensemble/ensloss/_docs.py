@@ -79,7 +79,8 @@ verbose : int, default=0
     Show a progress bar over epochs when positive.
 warm_start : bool, default=False
     Continue training the fitted network instead of starting afresh
-    (the cosine schedule restarts).
+    (the cosine schedule restarts). Parameters other than ``warm_start``,
+    ``verbose`` and ``random_state`` must not change in between.
 
 Attributes
 ----------

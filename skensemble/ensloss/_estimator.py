@@ -28,7 +28,12 @@ from .._torch import (
     seeded,
     worker_threads,
 )
-from .._validation import check_sample_weight, check_single_class, holdout_split
+from .._validation import (
+    check_sample_weight,
+    check_single_class,
+    check_warm_start_params,
+    holdout_split,
+)
 from ..tabm._modules import TabMModule
 from ._derivatives import CRITERIA
 from ._docs import DOCSTRING
@@ -151,6 +156,7 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
         check_device(self.device)
         widths = check_widths(self.hidden_layer_sizes, self.backbone)
         continuing = self.warm_start and hasattr(self, "net_")
+        check_warm_start_params(self, continuing)
         X, y = validate_data(self, X, y, reset=not continuing, dtype=np.float32)
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)

@@ -30,7 +30,11 @@ from .._torch import (
     seeded,
     worker_threads,
 )
-from .._validation import check_sample_weight, holdout_split
+from .._validation import (
+    check_sample_weight,
+    check_warm_start_params,
+    holdout_split,
+)
 from ._embeddings import PeriodicEmbeddings, PiecewiseLinearEmbeddings, compute_bins
 from ._modules import TabMModule
 from ._preprocessing import TabularPreprocessor, detect_categorical
@@ -215,6 +219,7 @@ class BaseTabM(BaseEstimator):
     def _fit(self, X, y, sample_weight, eval_set, *, is_classifier):
         check_device(self.device)
         continuing = self.warm_start and hasattr(self, "net_")
+        check_warm_start_params(self, continuing)
         if not continuing:
             self.categorical_mask_ = detect_categorical(X, self.categorical_features)
         dtype = None if self.categorical_mask_.any() else np.float64

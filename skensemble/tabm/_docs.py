@@ -65,7 +65,9 @@ verbose : int, default=0
     Show a progress bar with the loss and validation score when > 0.
 warm_start : bool, default=False
     If True, ``fit`` continues training the fitted network (same
-    preprocessing and target scaling) for up to ``max_iter`` more epochs."""
+    preprocessing and target scaling) for up to ``max_iter`` more epochs.
+    Parameters other than ``warm_start``, ``verbose`` and ``random_state``
+    must not change in between."""
 
 COMMON_ATTRIBUTES = """\
 n_features_in_ : int

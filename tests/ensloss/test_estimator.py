@@ -146,6 +146,11 @@ def test_warm_start_continues_training(cancer):
     assert not np.array_equal(first, model.decision_function(X))
     with pytest.raises(ValueError, match="classes of the first fit"):
         model.fit(X, np.where(y == 1, 2, 0))
+    model.set_params(random_state=1, verbose=0).fit(X, y)  # free to change
+    assert model.n_iter_ == 3 * SMALL["max_iter"]
+    model.set_params(hidden_layer_sizes=(4,), learning_rate=0.5)
+    with pytest.raises(ValueError, match="set hidden_layer_sizes, learning_rate"):
+        model.fit(X, y)
 
 
 def test_early_stopping_and_lambda_schedule(cancer):

@@ -225,6 +225,19 @@ def test_warm_start_continues_training(regression):
     assert model.n_iter_ == 16
 
 
+@pytest.mark.parametrize("change", [{"k": 8}, {"max_iter": 3}, {"d_block": 32}])
+def test_warm_start_refuses_parameters_the_network_cannot_take(regression, change):
+    # The continued network keeps its first fit's shape, optimiser and schedule,
+    # so a changed parameter would otherwise be silently ignored.
+    X, y = regression
+    model = TabMRegressor(warm_start=True, early_stopping=False, **FAST).fit(X, y)
+    model.set_params(**change)
+    with pytest.raises(ValueError, match=f"which used {next(iter(change))}="):
+        model.fit(X, y)
+    model.set_params(warm_start=False).fit(X, y)  # afresh: accepted
+    assert model.n_iter_ == model.max_iter
+
+
 def test_unit_sample_weights_match_no_weights(regression):
     X, y = regression
     plain = TabMRegressor(**FAST).fit(X, y).predict(X)
