@@ -13,12 +13,11 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
-from skorch.callbacks import LRScheduler
 from skorch.helper import predefined_split
 
 from .._distributed import shared_random_state
 from .._fitted_net import release_training_state
-from .._skorch import EnsembleNet, TensorData, history_arrays, training_callbacks
+from .._skorch import TensorData, history_arrays
 from .._torch import (
     as_tensor,
     check_device,
@@ -34,20 +33,16 @@ from .._validation import (
     check_warm_start_params,
     holdout_split,
 )
-from ..tabm._modules import TabMModule
 from ._derivatives import CRITERIA
 from ._docs import DOCSTRING
-from ._modules import MarginMLP
 from ._multiclass import fit_one_vs_one, one_vs_one_scores
+from ._network import make_net
 from ._training import (
-    BoxCoxLambdaSchedule,
     check_widths,
     decision_to_labels,
     ensemble_decision,
-    margin_accuracy,
 )
 
-PAPER_BATCH_SIZE = 128
 EVAL_BATCH_SIZE = 1024
 
 
@@ -226,77 +221,12 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
             weight,
         )
 
-    @property
-    def _n_columns(self):
-        return 1 if len(self.classes_) == 2 else len(self.classes_)
-
-    def _make_module(self, widths):
-        if self.backbone == "mlp":
-            return MarginMLP(self.n_features_in_, widths, self._n_columns)
-        return TabMModule(
-            n_num_features=self.n_features_in_,
-            d_out=self._n_columns,
-            k=self.k,
-            n_blocks=len(widths),
-            d_block=widths[0],
-            dropout=self.dropout,
-        )
-
-    def _make_criterion(self, loss_seed):
-        criterion = CRITERIA[self.loss]
-        if self.loss != "ensloss":
-            return criterion(self._n_columns)
-        return criterion(
-            self._n_columns,
-            boxcox_lambda=float(self.boxcox_lambda),
-            generator=make_generator(loss_seed),
-        )
-
     def _make_net(self, train_data, valid_data, seed, loss_seed, widths):
-        batch_size = self.batch_size
-        if batch_size == "auto":
-            batch_size = PAPER_BATCH_SIZE
-        self.batch_size_ = min(batch_size, len(train_data))
-        k = self.k if self.backbone == "tabm" else 1
-        if self.optimizer == "sgd":
-            optimizer = torch.optim.SGD
-            optimizer_params = {"optimizer__momentum": self.momentum}
-        else:
-            optimizer, optimizer_params = torch.optim.AdamW, {}
-        callbacks = training_callbacks(
-            score_fn=margin_accuracy if self.early_stopping else None,
-            lower_is_better=False,
-            patience=self.n_iter_no_change,
-            gradient_clipping=self.gradient_clipping,
-            verbose=self.verbose,
-            max_epochs=self.max_iter,
-            name=type(self).__name__,
+        # A method, so that a subclass can add callbacks (benchmarks/ensloss.py).
+        net, self.batch_size_ = make_net(
+            self, train_data, valid_data, seed, loss_seed, widths
         )
-        if self.lr_schedule == "cosine":
-            schedule = LRScheduler(
-                policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_iter
-            )
-            callbacks.append(("lr_schedule", schedule))
-        if self.loss == "ensloss" and self.lambda_redraw_period is not None:
-            period = self.lambda_redraw_period
-            callbacks.append(("boxcox_lambda", BoxCoxLambdaSchedule(period)))
-        return EnsembleNet(
-            self._make_module(widths),
-            self._make_criterion(loss_seed),
-            k=k,
-            member_batches=k > 1,
-            generator=make_generator(seed),
-            optimizer=optimizer,
-            lr=self.learning_rate,
-            optimizer__weight_decay=self.weight_decay,
-            max_epochs=self.max_iter,
-            batch_size=self.batch_size_,
-            train_split=None if valid_data is None else predefined_split(valid_data),
-            callbacks=callbacks,
-            device=self.device_,
-            verbose=0,
-            **optimizer_params,
-        )
+        return net
 
     # -- predict ----------------------------------------------------------------------
     def predict_margins(self, X):
