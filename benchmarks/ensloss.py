@@ -116,10 +116,10 @@ class CurveClassifier(EnsLossClassifier):
 
     curve_data = None
 
-    def _make_net(self, *args, **kwargs):
-        net = super()._make_net(*args, **kwargs)
-        net.callbacks.append(("epoch_accuracy", EpochAccuracy(*self.curve_data)))
-        return net
+    def _callbacks(self):
+        callbacks = super()._callbacks()
+        callbacks.append(("epoch_accuracy", EpochAccuracy(*self.curve_data)))
+        return callbacks
 
 
 def run_grid(args, datasets, depths, results_path):

@@ -13,9 +13,14 @@ pickle:
   doubles the size and, after training on a GPU, holds CUDA tensors that
   cannot be loaded on a machine without one.
 
-A warm start rebuilds all of these (a new ``train_split``, a new scheduler at
-``on_train_begin``), so dropping them changes nothing a later ``fit`` reads.
+A warm start (:func:`continue_training`) rebuilds all of these (a new
+``train_split``, new callbacks whose scheduler is made at ``on_train_begin``),
+so dropping them changes nothing a later ``fit`` reads.
 """
+
+from skorch.helper import predefined_split
+
+from ._torch import make_generator
 
 _SHARED_WITH_TRAILING = ("module", "criterion")
 
@@ -31,4 +36,26 @@ def release_training_state(net):
     net.cuda_dependent_attributes_ = list(
         dict.fromkeys([*net.cuda_dependent_attributes_, *_SHARED_WITH_TRAILING])
     )
+    return net
+
+
+def continue_training(net, valid_data, seed, *, callbacks, lr, **params):
+    """Prepare a fitted ``net`` for a warm-started ``partial_fit``.
+
+    The trained module, the optimizer's state (Adam's moments, SGD's momentum)
+    and the history are kept; the training-loop settings of the current fit
+    are applied: the validation rows ``valid_data`` (or None), batch orders
+    drawn from ``seed``, ``max_epochs``, ``batch_size``, the learning rate and
+    other ``optimizer__*`` hyper-parameters (set in the optimizer's parameter
+    groups in place), and freshly built ``callbacks`` (early stopping,
+    clipping, the progress bar, a schedule). A schedule restarts from ``lr``.
+    """
+    net.set_params(lr=lr, **params)
+    for group in net.optimizer_.param_groups:
+        if "initial_lr" in group:  # the base rate of a torch LR scheduler
+            group["initial_lr"] = lr
+    net.train_split = None if valid_data is None else predefined_split(valid_data)
+    net.generator = make_generator(seed)
+    net.callbacks = callbacks
+    net.initialize_callbacks()
     return net

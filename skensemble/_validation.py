@@ -59,17 +59,21 @@ def holdout_split(X, y, sample_weight, fraction, random_state, stratify=None):
 _WARM_START_FREE = {"warm_start", "verbose", "random_state"}
 
 
-def check_warm_start_params(estimator, continuing):
+def check_warm_start_params(estimator, continuing, applied=()):
     """Record the parameters of a fresh fit; when continuing, refuse changes.
 
-    A warm-started fit keeps training the network, optimiser and schedule built
-    by the first fit, so a parameter changed since then would be silently
-    ignored (``k`` would report 4 for a network of 2 members).
+    A warm-started fit keeps training the network built by the first fit, so a
+    parameter built into it (``k``, the widths, the loss...) cannot change: it
+    would be silently ignored (``k`` would report 4 for a network of 2
+    members). ``applied`` names the training-loop parameters the estimator
+    applies to the continued network (``max_iter``, ``learning_rate``...);
+    those may change.
     """
+    free = _WARM_START_FREE.union(applied)
     params = {
         name: value
         for name, value in estimator.get_params(deep=False).items()
-        if name not in _WARM_START_FREE
+        if name not in free
     }
     if not continuing:
         estimator._first_fit_params = params

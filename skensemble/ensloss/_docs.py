@@ -78,9 +78,13 @@ random_state : int, RandomState instance or None, default=None
 verbose : int, default=0
     Show a progress bar over epochs when positive.
 warm_start : bool, default=False
-    Continue training the fitted network instead of starting afresh
-    (the cosine schedule restarts). Parameters other than ``warm_start``,
-    ``verbose`` and ``random_state`` must not change in between.
+    Continue training the fitted network(s) instead of starting afresh,
+    for ``max_iter`` more epochs; the cosine schedule restarts from
+    ``learning_rate``. The training loop takes the current ``max_iter``,
+    ``learning_rate``, ``momentum``, ``weight_decay``, ``lr_schedule``,
+    ``batch_size``, ``n_iter_no_change``, ``gradient_clipping``,
+    ``lambda_redraw_period`` and ``verbose``; other parameters (besides
+    ``random_state``) must not change in between.
 
 Attributes
 ----------

@@ -13,10 +13,9 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
-from skorch.helper import predefined_split
 
 from .._distributed import shared_random_state
-from .._fitted_net import release_training_state
+from .._fitted_net import continue_training, release_training_state
 from .._skorch import TensorData, history_arrays
 from .._torch import (
     as_tensor,
@@ -36,7 +35,7 @@ from .._validation import (
 from ._derivatives import CRITERIA
 from ._docs import DOCSTRING
 from ._multiclass import fit_one_vs_one, one_vs_one_scores
-from ._network import make_net
+from ._network import make_callbacks, make_net, training_params
 from ._training import (
     check_widths,
     decision_to_labels,
@@ -44,6 +43,19 @@ from ._training import (
 )
 
 EVAL_BATCH_SIZE = 1024
+# The training-loop parameters a warm start applies to the continued network;
+# every other parameter is built into the network, its inputs or its history.
+WARM_START_APPLIED = (
+    "max_iter",
+    "learning_rate",
+    "momentum",
+    "weight_decay",
+    "lr_schedule",
+    "batch_size",
+    "n_iter_no_change",
+    "gradient_clipping",
+    "lambda_redraw_period",
+)
 
 
 class EnsLossClassifier(ClassifierMixin, BaseEstimator):
@@ -150,8 +162,10 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
         """
         check_device(self.device)
         widths = check_widths(self.hidden_layer_sizes, self.backbone)
-        continuing = self.warm_start and hasattr(self, "net_")
-        check_warm_start_params(self, continuing)
+        continuing = self.warm_start and (
+            hasattr(self, "net_") or hasattr(self, "estimators_")
+        )
+        check_warm_start_params(self, continuing, WARM_START_APPLIED)
         X, y = validate_data(self, X, y, reset=not continuing, dtype=np.float32)
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
@@ -168,7 +182,12 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
         self.device_ = resolve_device(self.device)
         if self.multi_class == "ovo" and len(classes) > 2:
             self.estimators_, self.pairs_ = fit_one_vs_one(
-                self, X, y_index, sample_weight, random_state
+                self,
+                X,
+                y_index,
+                sample_weight,
+                random_state,
+                previous=self.estimators_ if continuing else None,
             )
             self.n_iter_ = max(est.n_iter_ for est in self.estimators_)
             self.loss_curve_ = None
@@ -193,16 +212,14 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
         valid_data = None if valid is None else self._tensor_data(*valid)
         seed, loss_seed = draw_seed(random_state), draw_seed(random_state)
         with seeded(seed, self.device_), worker_threads():
+            params = self._training_params(len(train_data))
             if continuing:
-                self.net_.train_split = (
-                    None if valid_data is None else predefined_split(valid_data)
-                )
-                self.net_.generator = make_generator(seed)
+                continue_training(self.net_, valid_data, seed, **params)
                 if hasattr(self.net_.criterion_, "generator"):
                     self.net_.criterion_.generator = make_generator(loss_seed)
             else:
-                self.net_ = self._make_net(
-                    train_data, valid_data, seed, loss_seed, widths
+                self.net_ = make_net(
+                    self, train_data, valid_data, seed, loss_seed, widths, params
                 )
                 self.net_.initialize()
             self.net_.partial_fit(train_data)
@@ -221,12 +238,14 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
             weight,
         )
 
-    def _make_net(self, train_data, valid_data, seed, loss_seed, widths):
+    def _training_params(self, n_rows):
+        params = training_params(self, n_rows, self._callbacks())
+        self.batch_size_ = params["batch_size"]
+        return params
+
+    def _callbacks(self):
         # A method, so that a subclass can add callbacks (benchmarks/ensloss.py).
-        net, self.batch_size_ = make_net(
-            self, train_data, valid_data, seed, loss_seed, widths
-        )
-        return net
+        return make_callbacks(self)
 
     # -- predict ----------------------------------------------------------------------
     def predict_margins(self, X):

@@ -47,18 +47,8 @@ def make_criterion(estimator, loss_seed):
     )
 
 
-def make_net(estimator, train_data, valid_data, seed, loss_seed, widths):
-    """The uninitialised skorch net and the batch size it uses."""
-    batch_size = estimator.batch_size
-    if batch_size == "auto":
-        batch_size = PAPER_BATCH_SIZE
-    batch_size = min(batch_size, len(train_data))
-    k = estimator.k if estimator.backbone == "tabm" else 1
-    if estimator.optimizer == "sgd":
-        optimizer = torch.optim.SGD
-        optimizer_params = {"optimizer__momentum": estimator.momentum}
-    else:
-        optimizer, optimizer_params = torch.optim.AdamW, {}
+def make_callbacks(estimator):
+    """Early stopping, clipping, progress, the cosine schedule, the lambda redraws."""
     callbacks = training_callbacks(
         score_fn=margin_accuracy if estimator.early_stopping else None,
         lower_is_better=False,
@@ -69,28 +59,51 @@ def make_net(estimator, train_data, valid_data, seed, loss_seed, widths):
         name=type(estimator).__name__,
     )
     if estimator.lr_schedule == "cosine":
+        # last_epoch=-1: every fit, a warm start too, anneals from learning_rate
+        # to 0 over its max_iter epochs (skorch would otherwise resume the
+        # curve at the history's length, climbing back up from 0).
         schedule = LRScheduler(
-            policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=estimator.max_iter
+            policy=torch.optim.lr_scheduler.CosineAnnealingLR,
+            T_max=estimator.max_iter,
+            last_epoch=-1,
         )
         callbacks.append(("lr_schedule", schedule))
     if estimator.loss == "ensloss" and estimator.lambda_redraw_period is not None:
         period = estimator.lambda_redraw_period
         callbacks.append(("boxcox_lambda", BoxCoxLambdaSchedule(period)))
-    net = EnsembleNet(
+    return callbacks
+
+
+def training_params(estimator, n_rows, callbacks):
+    """The net's training-loop settings: at the first fit and at a warm start."""
+    batch_size = estimator.batch_size
+    if batch_size == "auto":
+        batch_size = PAPER_BATCH_SIZE
+    params = dict(
+        lr=estimator.learning_rate,
+        optimizer__weight_decay=estimator.weight_decay,
+        max_epochs=estimator.max_iter,
+        batch_size=min(batch_size, n_rows),
+        callbacks=callbacks,
+    )
+    if estimator.optimizer == "sgd":
+        params["optimizer__momentum"] = estimator.momentum
+    return params
+
+
+def make_net(estimator, train_data, valid_data, seed, loss_seed, widths, params):
+    """The uninitialised skorch net with the training settings ``params``."""
+    k = estimator.k if estimator.backbone == "tabm" else 1
+    optimizer = torch.optim.SGD if estimator.optimizer == "sgd" else torch.optim.AdamW
+    return EnsembleNet(
         make_module(estimator, widths),
         make_criterion(estimator, loss_seed),
         k=k,
         member_batches=k > 1,
         generator=make_generator(seed),
         optimizer=optimizer,
-        lr=estimator.learning_rate,
-        optimizer__weight_decay=estimator.weight_decay,
-        max_epochs=estimator.max_iter,
-        batch_size=batch_size,
         train_split=None if valid_data is None else predefined_split(valid_data),
-        callbacks=callbacks,
         device=estimator.device_,
         verbose=0,
-        **optimizer_params,
+        **params,
     )
-    return net, batch_size

@@ -14,7 +14,7 @@ from sklearn.utils.validation import (
 from skorch.helper import predefined_split
 
 from .._distributed import shared_random_state
-from .._fitted_net import release_training_state
+from .._fitted_net import continue_training, release_training_state
 from .._skorch import (
     EnsembleNet,
     TensorData,
@@ -40,6 +40,16 @@ from ._modules import TabMModule
 from ._preprocessing import TabularPreprocessor, detect_categorical
 
 EVAL_BATCH_SIZE = 1024
+# The training-loop parameters a warm start applies to the continued network;
+# every other parameter is built into the network, its inputs or its history.
+WARM_START_APPLIED = (
+    "max_iter",
+    "learning_rate",
+    "weight_decay",
+    "batch_size",
+    "n_iter_no_change",
+    "gradient_clipping",
+)
 
 
 def auto_batch_size(n_train):
@@ -219,7 +229,7 @@ class BaseTabM(BaseEstimator):
     def _fit(self, X, y, sample_weight, eval_set, *, is_classifier):
         check_device(self.device)
         continuing = self.warm_start and hasattr(self, "net_")
-        check_warm_start_params(self, continuing)
+        check_warm_start_params(self, continuing, WARM_START_APPLIED)
         if not continuing:
             self.categorical_mask_ = detect_categorical(X, self.categorical_features)
         dtype = None if self.categorical_mask_.any() else np.float64
@@ -260,10 +270,8 @@ class BaseTabM(BaseEstimator):
                 self.net_ = self._make_net(train_data, valid_data, seed)
                 self.net_.initialize()
             else:
-                self.net_.train_split = (
-                    None if valid_data is None else predefined_split(valid_data)
-                )
-                self.net_.generator = make_generator(seed)
+                params = self._training_params(train_data)
+                continue_training(self.net_, valid_data, seed, **params)
             self.net_.partial_fit(train_data)
         release_training_state(self.net_)
         self.loss_curve_, self.validation_scores_, self.n_iter_ = history_arrays(
@@ -277,25 +285,32 @@ class BaseTabM(BaseEstimator):
 
     def _make_net(self, train_data, valid_data, seed):
         x_num = train_data.inputs["x_num"].cpu().numpy()
-        module = self._build_module(x_num, self._d_out)
-        score_fn, self._lower_is_better = self._score_callback()
-        batch_size = self.batch_size
-        if batch_size == "auto":
-            batch_size = auto_batch_size(len(train_data))
-        self.batch_size_ = min(batch_size, len(train_data))
         return EnsembleNet(
-            module,
+            self._build_module(x_num, self._d_out),
             self._criterion(),
             k=self.k,
             member_batches=not self.share_training_batches,
             generator=make_generator(seed),
             optimizer=torch.optim.AdamW,
+            optimizer__foreach=True,  # multi-tensor update; torch's CPU default loops
+            train_split=None if valid_data is None else predefined_split(valid_data),
+            device=self.device_,
+            verbose=0,
+            **self._training_params(train_data),
+        )
+
+    def _training_params(self, train_data):
+        """The net's training-loop settings: at the first fit and at a warm start."""
+        score_fn, self._lower_is_better = self._score_callback()
+        batch_size = self.batch_size
+        if batch_size == "auto":
+            batch_size = auto_batch_size(len(train_data))
+        self.batch_size_ = min(batch_size, len(train_data))
+        return dict(
             lr=self.learning_rate,
             optimizer__weight_decay=self.weight_decay,
-            optimizer__foreach=True,  # multi-tensor update; torch's CPU default loops
             max_epochs=self.max_iter,
             batch_size=self.batch_size_,
-            train_split=None if valid_data is None else predefined_split(valid_data),
             callbacks=training_callbacks(
                 score_fn=score_fn,
                 lower_is_better=self._lower_is_better,
@@ -305,8 +320,6 @@ class BaseTabM(BaseEstimator):
                 max_epochs=self.max_iter,
                 name=type(self).__name__,
             ),
-            device=self.device_,
-            verbose=0,
         )
 
     # -- predict ----------------------------------------------------------------------

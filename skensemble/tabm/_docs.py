@@ -66,8 +66,10 @@ verbose : int, default=0
 warm_start : bool, default=False
     If True, ``fit`` continues training the fitted network (same
     preprocessing and target scaling) for up to ``max_iter`` more epochs.
-    Parameters other than ``warm_start``, ``verbose`` and ``random_state``
-    must not change in between."""
+    The training loop takes the current ``max_iter``, ``learning_rate``,
+    ``weight_decay``, ``batch_size``, ``n_iter_no_change``,
+    ``gradient_clipping`` and ``verbose``; other parameters (besides
+    ``random_state``) must not change in between."""
 
 COMMON_ATTRIBUTES = """\
 n_features_in_ : int

@@ -148,8 +148,38 @@ def test_warm_start_continues_training(cancer):
         model.fit(X, np.where(y == 1, 2, 0))
     model.set_params(random_state=1, verbose=0).fit(X, y)  # free to change
     assert model.n_iter_ == 3 * SMALL["max_iter"]
-    model.set_params(hidden_layer_sizes=(4,), learning_rate=0.5)
-    with pytest.raises(ValueError, match="set hidden_layer_sizes, learning_rate"):
+    model.set_params(hidden_layer_sizes=(4,), loss="logistic")
+    with pytest.raises(ValueError, match="set hidden_layer_sizes, loss back"):
+        model.fit(X, y)
+
+
+def test_warm_start_restarts_the_cosine_schedule_with_new_parameters(cancer):
+    X, y = cancer
+    model = EnsLossClassifier(random_state=0, warm_start=True, **SMALL).fit(X, y)
+    model.fit(X, y)  # the same schedule again, not its continuation back up from 0
+    rates = model.net_.history[:, "event_lr"]
+    assert rates[SMALL["max_iter"] :] == rates[: SMALL["max_iter"]]
+    model.set_params(learning_rate=0.5, max_iter=3, momentum=0.5).fit(X, y)
+    expected = [0.5 * (1 + np.cos(np.pi * t / 3)) / 2 for t in range(3)]
+    np.testing.assert_allclose(model.net_.history[-3:, "event_lr"], expected)
+    assert model.n_iter_ == 2 * SMALL["max_iter"] + 3
+    assert model.net_.optimizer_.param_groups[0]["momentum"] == 0.5
+
+
+def test_warm_start_continues_every_one_vs_one_network(iris):
+    X, y = iris
+    params = dict(SMALL, max_iter=2)
+    model = EnsLossClassifier(
+        multi_class="ovo", warm_start=True, random_state=0, **params
+    ).fit(X, y)
+    binaries = list(model.estimators_)
+    modules = [binary.net_.module_ for binary in binaries]
+    model.set_params(max_iter=3).fit(X, y)
+    assert model.estimators_ == binaries
+    assert [binary.net_.module_ for binary in model.estimators_] == modules
+    assert [binary.n_iter_ for binary in model.estimators_] == [5, 5, 5]
+    model.set_params(k=2)
+    with pytest.raises(ValueError, match="which used k="):
         model.fit(X, y)
 
 

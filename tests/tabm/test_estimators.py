@@ -225,9 +225,12 @@ def test_warm_start_continues_training(regression):
     assert model.n_iter_ == 16
 
 
-@pytest.mark.parametrize("change", [{"k": 8}, {"max_iter": 3}, {"d_block": 32}])
+@pytest.mark.parametrize(
+    "change",
+    [{"k": 8}, {"d_block": 32}, {"early_stopping": True}, {"loss": "quantile"}],
+)
 def test_warm_start_refuses_parameters_the_network_cannot_take(regression, change):
-    # The continued network keeps its first fit's shape, optimiser and schedule,
+    # The continued network keeps its first fit's shape, criterion and history,
     # so a changed parameter would otherwise be silently ignored.
     X, y = regression
     model = TabMRegressor(warm_start=True, early_stopping=False, **FAST).fit(X, y)
@@ -235,7 +238,28 @@ def test_warm_start_refuses_parameters_the_network_cannot_take(regression, chang
     with pytest.raises(ValueError, match=f"which used {next(iter(change))}="):
         model.fit(X, y)
     model.set_params(warm_start=False).fit(X, y)  # afresh: accepted
-    assert model.n_iter_ == model.max_iter
+    assert model.n_iter_ <= model.max_iter
+
+
+def test_warm_start_applies_the_training_loop_parameters(regression, capsys):
+    X, y = regression
+    model = TabMRegressor(warm_start=True, early_stopping=False, **FAST).fit(X, y)
+    module = model.net_.module_
+    model.set_params(
+        max_iter=3,
+        learning_rate=0.01,
+        weight_decay=0.5,
+        batch_size=16,
+        gradient_clipping=1.0,
+        verbose=1,
+    ).fit(X, y)
+    assert model.net_.module_ is module
+    assert model.n_iter_ == FAST["max_iter"] + 3
+    group = model.net_.optimizer_.param_groups[0]
+    assert (group["lr"], group["weight_decay"]) == (0.01, 0.5)
+    assert model.batch_size_ == model.net_.batch_size == 16
+    assert "clip" in dict(model.net_.callbacks_)
+    assert "3/3" in capsys.readouterr().err  # the progress bar of the new max_iter
 
 
 def test_unit_sample_weights_match_no_weights(regression):
