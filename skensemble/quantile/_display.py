@@ -1,9 +1,31 @@
 """Plots of quantile predictions: calibration curve and prediction intervals."""
 
+import inspect
+
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from skensemble._quantile_levels import check_quantile_grid, interval_levels
 from skensemble.metrics import quantile_calibration_error
+
+
+def _check_quantile_estimator(estimator, needs_grid):
+    """A fitted estimator whose ``predict`` takes ``quantiles=`` (clear errors)."""
+    check_is_fitted(estimator)
+    name = type(estimator).__name__
+    parameters = inspect.signature(estimator.predict).parameters
+    takes_keywords = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    if "quantiles" not in parameters and not takes_keywords:
+        raise TypeError(
+            f"{name}.predict does not take quantiles=; the display needs a "
+            f"quantile model such as MultiQuantileRegressor, QuantileAggregator "
+            f"or TabMRegressor(loss='quantile')."
+        )
+    if needs_grid and not hasattr(estimator, "quantiles_"):
+        raise TypeError(
+            f"{name} has no fitted quantiles_ grid; pass the levels to check "
+            f"as quantiles=."
+        )
 
 
 def _axes(ax):
@@ -124,6 +146,7 @@ class QuantileCalibrationDisplay:
         display : QuantileCalibrationDisplay
             The plotted display.
         """
+        _check_quantile_estimator(estimator, needs_grid=quantiles is None)
         quantiles = estimator.quantiles_ if quantiles is None else quantiles
         y_pred = estimator.predict(X, quantiles=quantiles)
         name = type(estimator).__name__ if name is None else name
@@ -239,6 +262,7 @@ class QuantileIntervalDisplay:
         display : QuantileIntervalDisplay
             The plotted display.
         """
+        _check_quantile_estimator(estimator, needs_grid=False)
         low, high = interval_levels(confidence)
         predictions = estimator.predict(X, quantiles=[low, 0.5, high])
         name = type(estimator).__name__ if name is None else name

@@ -1,5 +1,7 @@
 """Plot prequential accuracy curves of several stream classifiers."""
 
+from collections.abc import Mapping
+
 from ._prequential import prequential_score
 
 
@@ -57,9 +59,9 @@ class PrequentialDisplay:
 
         Parameters
         ----------
-        estimators : dict of str to model
-            Name to a stream classifier accepted by :func:`prequential_score`;
-            each is updated in place.
+        estimators : dict of str to model, or one model
+            Name to a stream classifier accepted by :func:`prequential_score`
+            (one model is named by its class); each is updated in place.
         X : array-like of shape (n_samples, n_features)
             The stream.
         y : array-like of shape (n_samples,)
@@ -78,6 +80,15 @@ class PrequentialDisplay:
         display : PrequentialDisplay
             The display holding every result.
         """
+        if not isinstance(estimators, Mapping):
+            if isinstance(estimators, (list, tuple)):
+                raise TypeError(
+                    "estimators must be a dict of name to model (or one model); "
+                    f"got a {type(estimators).__name__}."
+                )
+            estimators = {type(estimators).__name__: estimators}
+        if not estimators:
+            raise ValueError("estimators is empty; give at least one model.")
         results = {
             name: prequential_score(model, X, y, window=window)
             for name, model in estimators.items()

@@ -126,3 +126,15 @@ def test_prequential_display_without_curves_draws_no_legend():
         warnings.simplefilter("error")
         display = PrequentialDisplay({}, drift_positions=[500]).plot()
     assert display.lines_ == {} and display.ax_.get_legend() is None
+
+
+def test_prequential_display_names_one_model_and_refuses_lists_and_nothing():
+    X, y = separable_stream(300)
+    display = PrequentialDisplay.from_estimator(
+        tree.HoeffdingTreeClassifier(), X, y, window=100, plot=False
+    )
+    assert list(display.results) == ["HoeffdingTreeClassifier"]
+    with pytest.raises(TypeError, match="dict of name to model"):
+        PrequentialDisplay.from_estimator([tree.HoeffdingTreeClassifier()], X, y)
+    with pytest.raises(ValueError, match="estimators is empty"):
+        PrequentialDisplay.from_estimator({}, X, y)
