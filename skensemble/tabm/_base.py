@@ -260,7 +260,9 @@ class BaseTabM(BaseEstimator):
         if not continuing:
             self.device_ = resolve_device(self.device)
             self.preprocessor_ = TabularPreprocessor(
-                self.categorical_mask_, random_state
+                self.categorical_mask_,
+                random_state,
+                getattr(self, "feature_names_in_", None),
             ).fit(train[0])
         train_data = self._tensor_data(*train)
         valid_data = None if valid is None else self._tensor_data(*valid)

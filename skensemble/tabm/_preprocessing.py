@@ -77,11 +77,37 @@ def _is_categorical_dtype(dtype):
     return name in ("category", "object", "string", "str") or name.startswith("string")
 
 
+def _is_missing(value):
+    """None, a float NaN, or pandas' NA (without importing pandas)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return True
+    kind = type(value)
+    return kind.__name__ == "NAType" and kind.__module__.startswith("pandas")
+
+
 def _as_category_strings(column):
     out = np.empty(len(column), dtype=object)
     for i, value in enumerate(column):
-        missing = value is None or (isinstance(value, float) and np.isnan(value))
-        out[i] = _MISSING if missing else str(value)
+        out[i] = _MISSING if _is_missing(value) else str(value)
+    return out
+
+
+def _object_to_float(values, names):
+    """Numeric object columns (pandas' NA as NaN); a clear error for the others."""
+    try:
+        return values.astype(np.float64)
+    except (TypeError, ValueError):
+        pass
+    out = np.empty(values.shape, dtype=np.float64)
+    for j, name in enumerate(names):
+        try:
+            out[:, j] = [np.nan if _is_missing(v) else float(v) for v in values[:, j]]
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"Column {name} is not numeric ({error}) but is not categorical "
+                f"either; name it in categorical_features (or leave that "
+                f"parameter at 'auto'), or convert it to numbers."
+            ) from None
     return out
 
 
@@ -94,11 +120,14 @@ class TabularPreprocessor:
         Which columns of X are categorical.
     random_state : numpy.random.RandomState
         Source of the quantile-transform noise.
+    feature_names : ndarray of str, default=None
+        Column names, for error messages (positions when None).
     """
 
-    def __init__(self, categorical_mask, random_state):
+    def __init__(self, categorical_mask, random_state, feature_names=None):
         self.categorical_mask = categorical_mask
         self.random_state = random_state
+        self.feature_names = feature_names
 
     def fit(self, X):
         numeric = self._numeric(X)
@@ -164,7 +193,15 @@ class TabularPreprocessor:
 
     def _numeric(self, X):
         values = X[:, ~self.categorical_mask]
-        values = np.asarray(values, dtype=np.float64)
+        if values.dtype == object:
+            positions = np.flatnonzero(~self.categorical_mask)
+            if self.feature_names is None:
+                names = [f"{j}" for j in positions]
+            else:
+                names = [repr(str(self.feature_names[j])) for j in positions]
+            values = _object_to_float(values, names)
+        else:
+            values = np.asarray(values, dtype=np.float64)
         reject_infinity(values, why="TabM accepts NaN (imputed) but not inf.")
         return values
 

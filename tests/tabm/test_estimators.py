@@ -190,6 +190,40 @@ def test_explicit_categorical_features_by_index():
     assert model.preprocessor_.cardinalities_ == [3]
 
 
+def test_pandas_missing_values_in_nullable_columns():
+    # pandas' NA (nullable Int64, string dtype) is missing, like NaN and None.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "count": pd.array(rng.integers(0, 9, size=60), dtype="Int64"),
+            "colour": pd.array(rng.choice(["red", "blue"], size=60), dtype="string"),
+        }
+    )
+    frame.loc[::5, "count"] = pd.NA
+    frame.loc[::7, "colour"] = pd.NA
+    y = frame["count"].fillna(0).to_numpy(dtype=float)
+    model = TabMRegressor(**FAST).fit(frame, y)
+    assert model.preprocessor_.cardinalities_ == [3]  # blue, red, <missing>
+    assert list(model.preprocessor_.indicator_columns_) == [0]
+    as_nan = frame.astype({"count": "float64", "colour": object})
+    as_nan["colour"] = as_nan["colour"].where(frame["colour"].notna(), None)
+    np.testing.assert_array_equal(
+        model.predict(frame), TabMRegressor(**FAST).fit(as_nan, y).predict(as_nan)
+    )
+
+
+@pytest.mark.parametrize("as_frame", [True, False])
+def test_string_column_left_out_of_categorical_features_is_named(as_frame):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"size": rng.normal(size=30), "colour": rng.choice(["red", "blue"], size=30)}
+    )
+    X = frame if as_frame else frame.to_numpy(dtype=object)
+    column = "'colour'" if as_frame else "1"
+    with pytest.raises(ValueError, match=f"Column {column} is not numeric"):
+        TabMRegressor(categorical_features=[0], **FAST).fit(X, frame["size"])
+
+
 def test_pickle_round_trip_gives_identical_predictions(classification):
     X, y = classification
     model = TabMClassifier(**FAST).fit(X, y)
