@@ -229,6 +229,9 @@ def test_bad_inputs_raise_clear_errors(cancer):
     X, y = cancer
     with pytest.raises(ValueError, match="hidden_layer_sizes"):
         EnsLossClassifier(hidden_layer_sizes=(0,)).fit(X, y)
+    for widths in [(8.5,), ("8",), (True,)]:  # int() would have taken them silently
+        with pytest.raises(ValueError, match="must hold integer widths"):
+            EnsLossClassifier(hidden_layer_sizes=widths).fit(X, y)
     with pytest.raises(ValueError, match="equal hidden_layer_sizes"):
         EnsLossClassifier(backbone="tabm", hidden_layer_sizes=(8, 16)).fit(X, y)
     with pytest.raises(ValueError, match="device"):
