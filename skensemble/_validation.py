@@ -1,5 +1,7 @@
 """Input checks shared by the estimators: one place for the NaN/inf/label rules."""
 
+import numbers
+
 import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _check_sample_weight
@@ -9,6 +11,21 @@ def reject_infinity(values, name="X", *, why=""):
     """Raise a ``ValueError`` if the float array ``values`` holds +/-inf."""
     if np.isinf(values).any():
         raise ValueError(f"Input {name} contains infinity.{' ' + why if why else ''}")
+
+
+def check_layer_widths(widths, name):
+    """Hidden-layer ``widths`` (an int or a sequence) as a non-empty list of ints >= 1.
+
+    ``int()`` alone would silently take 8.5, "8" or True.
+    """
+    values = np.atleast_1d(np.asarray(widths, dtype=object)).tolist()
+    if any(not isinstance(w, numbers.Integral) or isinstance(w, bool) for w in values):
+        raise ValueError(f"{name} must hold integer widths; got {widths!r}.")
+    if not values or min(values) < 1:
+        raise ValueError(
+            f"{name} must hold at least one positive width; got {widths!r}."
+        )
+    return [int(w) for w in values]
 
 
 def check_sample_weight(sample_weight, X, dtype=None):

@@ -1,11 +1,11 @@
 """Training pieces of EnsLossClassifier: the lambda schedule, margins to decisions."""
 
-import numbers
-
 import numpy as np
 import torch
 from scipy.special import logsumexp
 from skorch.callbacks import Callback
+
+from .._validation import check_layer_widths
 
 
 class BoxCoxLambdaSchedule(Callback):
@@ -72,17 +72,7 @@ def margin_accuracy(y_pred, y_true):
 
 def check_widths(hidden_layer_sizes, backbone):
     """Hidden widths as a list of ints; one common width for the TabM backbone."""
-    values = np.atleast_1d(np.asarray(hidden_layer_sizes, dtype=object)).tolist()
-    if any(not isinstance(w, numbers.Integral) or isinstance(w, bool) for w in values):
-        raise ValueError(
-            f"hidden_layer_sizes must hold integer widths; got {hidden_layer_sizes!r}."
-        )
-    widths = [int(w) for w in values]
-    if not widths or min(widths) < 1:
-        raise ValueError(
-            "hidden_layer_sizes must hold at least one positive width; "
-            f"got {hidden_layer_sizes!r}."
-        )
+    widths = check_layer_widths(hidden_layer_sizes, "hidden_layer_sizes")
     if backbone == "tabm" and len(set(widths)) > 1:
         raise ValueError(
             "backbone='tabm' needs equal hidden_layer_sizes (one block width); "

@@ -15,7 +15,11 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._torch import check_device, draw_seed, resolve_device
-from .._validation import check_sample_weight, check_single_class
+from .._validation import (
+    check_layer_widths,
+    check_sample_weight,
+    check_single_class,
+)
 from ._driftmoe_docs import DOCSTRING
 from ._experts import expert_template, fresh_copy, takes_weight
 from ._fast_tree import HoeffdingFastPath
@@ -232,12 +236,7 @@ class DriftMoEClassifier(
     # ------------------------------------------------------------------- internals
 
     def _initialise(self, feature_keys, classes):
-        hidden = tuple(int(width) for width in np.atleast_1d(self.router_hidden))
-        if not hidden or min(hidden) < 1:
-            raise ValueError(
-                f"router_hidden must be a non-empty sequence of positive widths, "
-                f"got {self.router_hidden!r}."
-            )
+        hidden = tuple(check_layer_widths(self.router_hidden, "router_hidden"))
         check_device(self.device)
         if self.mode == "data" and self.top_k > self.n_experts:
             raise ValueError(

@@ -308,6 +308,7 @@ def test_online_standardisation_uses_the_statistics_of_earlier_instances():
         (dict(top_k=5, n_experts=3), "top_k=5 must not exceed n_experts=3"),
         (dict(device="tpu"), "device must be"),
         (dict(router_hidden=(0,)), "router_hidden"),
+        (dict(router_hidden=(16.5,)), "router_hidden must hold integer widths"),
         (
             dict(nominal_features=[0], expert=tree.HoeffdingTreeClassifier()),
             "nominal_features applies to the default experts only",
