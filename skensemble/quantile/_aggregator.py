@@ -284,9 +284,10 @@ class QuantileAggregator(
             self.n_iter_ = len(curves[0])
         return head
 
-    @staticmethod
-    def _stack(models, X):
-        return np.stack([base_grid(model, X, model.quantiles_) for model in models], 1)
+    def _stack(self, models, X):
+        # At the aggregator's grid, as in cross-fitting: a base model need not
+        # expose quantiles_ (a Pipeline ending in a quantile model does not).
+        return np.stack([base_grid(model, X, self.quantiles_) for model in models], 1)
 
     def _aggregate(self, X, base, head=None):
         if self.weights == "mean":

@@ -13,7 +13,11 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from skensemble.quantile._multi import MultiQuantileRegressor, quantile_strategy
+from skensemble.quantile._multi import (
+    MultiQuantileRegressor,
+    final_estimator,
+    quantile_strategy,
+)
 
 
 def as_multi_quantile(estimator, grid):
@@ -21,8 +25,9 @@ def as_multi_quantile(estimator, grid):
     strategy = quantile_strategy(estimator)
     if strategy == "native":
         model = clone(estimator)
-        if "quantiles" in model.get_params(deep=False):
-            model.set_params(quantiles=grid)
+        prefix, final = final_estimator(model)
+        if "quantiles" in final.get_params(deep=False):
+            model.set_params(**{prefix + "quantiles": grid})
         return model
     return MultiQuantileRegressor(clone(estimator), quantiles=grid)
 

@@ -3,6 +3,8 @@
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
+from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import has_fit_parameter, validate_data
 
@@ -27,13 +29,28 @@ _QUANTILE_LOSSES = {
 }
 
 
+def final_estimator(estimator):
+    """The model that predicts and the prefix of its parameters.
+
+    A :class:`~sklearn.pipeline.Pipeline` (e.g. a scaler before
+    ``QuantileRegressor``) predicts with its last step, whose parameters are
+    set through ``"<step name>__"``; any other estimator is its own final model.
+    """
+    if isinstance(estimator, Pipeline):
+        name, step = estimator.steps[-1]
+        prefix, final = final_estimator(step)
+        return f"{name}__{prefix}", final
+    return "", estimator
+
+
 def quantile_strategy(estimator):
-    """How to get several levels out of ``estimator``.
+    """How to get several levels out of ``estimator`` (or its final step).
 
     Returns ``"per_level"`` (one clone per level), ``"xgboost"`` (one model with
     an array of levels), ``"forest"`` (quantile-forest: levels at predict time) or
     ``"native"`` (``predict(X, quantiles=...)`` as in skensemble's estimators).
     """
+    estimator = final_estimator(estimator)[1]
     name = type(estimator).__name__
     params = estimator.get_params(deep=False)
     if name in _LEVEL_PARAMETERS:
@@ -73,7 +90,7 @@ def quantile_strategy(estimator):
         "XGBRegressor(objective='reg:quantileerror'), quantile-forest regressors, "
         "and estimators with predict(X, quantiles=...) such as "
         "MultiQuantileRegressor, QuantileAggregator and "
-        "TabMRegressor(loss='quantile')."
+        "TabMRegressor(loss='quantile'), alone or as a Pipeline's last step."
     )
 
 
@@ -94,8 +111,11 @@ class MultiQuantileRegressor(QuantilePredictionMixin, RegressorMixin, BaseEstima
     Parameters
     ----------
     estimator : estimator object
-        An unfitted quantile regressor of one of the supported kinds. Its level
-        parameter is overwritten for each level.
+        An unfitted quantile regressor of one of the supported kinds, or a
+        :class:`~sklearn.pipeline.Pipeline` ending in one (e.g. a scaler before
+        ``QuantileRegressor``). Its level parameter is overwritten for each
+        level. Missing values (NaN) are passed on when the estimator accepts
+        them (its ``allow_nan`` tag, e.g. the gradient-boosting models).
     quantiles : array-like of shape (n_quantiles,), default=(0.05, 0.5, 0.95)
         Strictly increasing levels in (0, 1) to fit.
     noncrossing : {"sort", "isotonic"} or None, default="sort"
@@ -175,19 +195,22 @@ class MultiQuantileRegressor(QuantilePredictionMixin, RegressorMixin, BaseEstima
         self : MultiQuantileRegressor
             The fitted estimator.
         """
-        X, y = validate_data(self, X, y, y_numeric=True)
+        X, y = validate_data(
+            self, X, y, y_numeric=True, ensure_all_finite=self._finite_inputs()
+        )
         self.quantiles_ = check_quantile_grid(self.quantiles)
         self.strategy_ = quantile_strategy(self.estimator)
+        prefix, final = final_estimator(self.estimator)
         fit_params = {}
         if sample_weight is not None:
-            if not has_fit_parameter(self.estimator, "sample_weight"):
+            if not has_fit_parameter(final, "sample_weight"):
                 raise ValueError(
-                    f"{type(self.estimator).__name__}.fit does not accept "
-                    f"sample_weight."
+                    f"{type(final).__name__}.fit does not accept sample_weight."
                 )
-            fit_params["sample_weight"] = check_sample_weight(sample_weight, X)
+            weights = check_sample_weight(sample_weight, X)
+            fit_params[prefix + "sample_weight"] = weights
         if self.strategy_ == "per_level":
-            parameter = _LEVEL_PARAMETERS[type(self.estimator).__name__]
+            parameter = prefix + _LEVEL_PARAMETERS[type(final).__name__]
             self.estimators_ = Parallel(n_jobs=self.n_jobs)(
                 delayed(_fit_one_level)(
                     self.estimator, parameter, level, X, y, fit_params
@@ -197,11 +220,20 @@ class MultiQuantileRegressor(QuantilePredictionMixin, RegressorMixin, BaseEstima
             return self
         model = clone(self.estimator)
         if self.strategy_ == "xgboost":
-            model.set_params(quantile_alpha=self.quantiles_)
-        elif self.strategy_ == "native" and "quantiles" in model.get_params(deep=False):
-            model.set_params(quantiles=self.quantiles_)
+            model.set_params(**{prefix + "quantile_alpha": self.quantiles_})
+        elif self.strategy_ == "native" and "quantiles" in final.get_params(deep=False):
+            model.set_params(**{prefix + "quantiles": self.quantiles_})
         self.estimators_ = [model.fit(X, y, **fit_params)]
         return self
+
+    def _finite_inputs(self):
+        """``ensure_all_finite`` for X: NaN passes when the estimator takes it."""
+        return "allow-nan" if get_tags(self.estimator).input_tags.allow_nan else True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = get_tags(self.estimator).input_tags.allow_nan
+        return tags
 
     def _predict_grid(self, X):
         if self.strategy_ == "per_level":

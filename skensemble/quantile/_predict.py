@@ -36,7 +36,8 @@ class QuantilePredictionMixin:
             The median when ``quantiles`` is None, otherwise one column per level.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
+        finite = self._finite_inputs() if hasattr(self, "_finite_inputs") else True
+        X = validate_data(self, X, reset=False, ensure_all_finite=finite)
         levels = [0.5] if quantiles is None else check_quantile_grid(quantiles)
         chunks = [
             interpolate_levels(

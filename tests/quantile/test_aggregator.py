@@ -2,9 +2,12 @@ import pickle
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, QuantileRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from skensemble.metrics import pinball_loss
 from skensemble.quantile import (
@@ -12,6 +15,7 @@ from skensemble.quantile import (
     QuantileAggregator,
     count_crossings,
 )
+from skensemble.tabm import TabMRegressor
 
 from ._helpers import EmpiricalQuantiles, FixedQuantiles, Memorizer, heteroscedastic
 
@@ -31,19 +35,44 @@ def two_models():
     ]
 
 
-def test_one_model_with_global_coarse_weights_reproduces_it(data):
+TABM = TabMRegressor(loss="quantile", k=2, d_block=8, max_iter=2, random_state=0)
+
+
+@pytest.mark.parametrize(
+    "base, alone",
+    [
+        (
+            QuantileRegressor(alpha=0.0),
+            MultiQuantileRegressor(
+                QuantileRegressor(alpha=0.0), quantiles=LEVELS, noncrossing=None
+            ),
+        ),
+        # A Pipeline ending in a quantile model is a base model too, per-level
+        # or native (which has no quantiles_ of its own).
+        (
+            make_pipeline(FunctionTransformer(), QuantileRegressor(alpha=0.0)),
+            MultiQuantileRegressor(
+                QuantileRegressor(alpha=0.0), quantiles=LEVELS, noncrossing=None
+            ),
+        ),
+        (
+            make_pipeline(FunctionTransformer(), TABM),
+            clone(TABM).set_params(quantiles=LEVELS),
+        ),
+    ],
+    ids=["linear", "linear-pipeline", "tabm-pipeline"],
+)
+def test_one_model_with_global_coarse_weights_reproduces_it(data, base, alone):
     X, y = data
     aggregator = QuantileAggregator(
-        [("linear", QuantileRegressor(alpha=0.0))],
+        [("only", base)],
         quantiles=LEVELS,
         weights="global",
         granularity="coarse",
         noncrossing=None,
         **FAST,
     ).fit(X, y)
-    alone = MultiQuantileRegressor(
-        QuantileRegressor(alpha=0.0), quantiles=LEVELS, noncrossing=None
-    ).fit(X, y)
+    alone = clone(alone).fit(X, y)
     np.testing.assert_allclose(aggregator.weights_, [1.0])
     np.testing.assert_allclose(
         aggregator.predict(X, quantiles=LEVELS),

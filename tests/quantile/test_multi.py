@@ -2,8 +2,11 @@ import pickle
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.ensemble import GradientBoostingRegressor, HistGradientBoostingRegressor
 from sklearn.linear_model import LinearRegression, QuantileRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from xgboost import XGBRegressor
 
 from skensemble.quantile import MultiQuantileRegressor, count_crossings
@@ -146,3 +149,44 @@ def test_bad_sample_weights_are_refused(data):
         MultiQuantileRegressor(EmpiricalQuantiles()).fit(
             X, y, sample_weight=np.ones(len(y))
         )
+
+
+def test_a_pipeline_ending_in_a_quantile_model_gets_its_levels(data):
+    X, y = data
+    weights = np.random.default_rng(0).integers(1, 3, size=len(y)).astype(float)
+    scaler = StandardScaler().fit(X)
+    pipeline = make_pipeline(StandardScaler(), QuantileRegressor(alpha=0.0))
+    model = MultiQuantileRegressor(pipeline, quantiles=LEVELS)
+    model.fit(X, y, sample_weight=weights)
+    direct = MultiQuantileRegressor(QuantileRegressor(alpha=0.0), quantiles=LEVELS)
+    direct.fit(scaler.transform(X), y, sample_weight=weights)
+    assert [m[-1].quantile for m in model.estimators_] == LEVELS
+    np.testing.assert_allclose(
+        model.predict(X, quantiles=LEVELS),
+        direct.predict(scaler.transform(X), quantiles=LEVELS),
+        rtol=1e-6,
+        atol=1e-6,
+    )
+    xgb = make_pipeline(StandardScaler(), BASE_MODELS["xgb"])
+    fitted = MultiQuantileRegressor(xgb, quantiles=LEVELS).fit(X, y)
+    alpha = fitted.estimators_[0][-1].get_params()["quantile_alpha"]
+    np.testing.assert_array_equal(alpha, LEVELS)
+
+
+def test_missing_values_pass_to_models_that_take_them(data):
+    X, y = data
+    X = X.copy()
+    X[::9, 0] = np.nan
+    hgb = BASE_MODELS["hgb"]
+    model = MultiQuantileRegressor(hgb, quantiles=LEVELS).fit(X, y)
+    assert model.__sklearn_tags__().input_tags.allow_nan
+    clones = [
+        clone(hgb).set_params(quantile=level).fit(X, y).predict(X) for level in LEVELS
+    ]
+    np.testing.assert_array_equal(
+        model.predict(X, quantiles=LEVELS), np.sort(np.column_stack(clones), axis=1)
+    )
+    linear = MultiQuantileRegressor(QuantileRegressor(alpha=0.0), quantiles=LEVELS)
+    assert not linear.__sklearn_tags__().input_tags.allow_nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        linear.fit(X, y)
