@@ -19,6 +19,14 @@ def _ensemble_size(estimator):
     return estimator.get_booster().num_boosted_rounds()
 
 
+def _like(X, values):
+    """``values`` as a DataFrame with the columns of ``X`` when X is one (a
+    Pipeline may select its columns by name)."""
+    if hasattr(X, "columns"):
+        return type(X)(values, columns=X.columns, index=X.index)
+    return values
+
+
 class SmootherDisplay:
     """Effective parameters on training versus test inputs, as in the papers.
 
@@ -144,14 +152,15 @@ class SmootherDisplay:
         -------
         display : SmootherDisplay
         """
-        validate_smoother_inputs(estimator, X_train, X_test, False, sample_weight)
-        X_train_array = np.asarray(X_train, dtype=float)
-        n_train = X_train_array.shape[0]
-        name = type(estimator).__name__
+        final = validate_smoother_inputs(
+            estimator, X_train, X_test, False, sample_weight
+        )[0]
+        n_train = np.shape(X_train)[0]
+        name = type(final).__name__
         if sweep == "ensemble_size":
             if X_test is None:
                 raise ValueError('sweep="ensemble_size" needs X_test.')
-            full = _ensemble_size(estimator)
+            full = _ensemble_size(final)
             sizes = np.unique(np.linspace(1, full, num=n_points).round().astype(int))
             train = effective_parameters_path(
                 estimator,
@@ -168,10 +177,17 @@ class SmootherDisplay:
             )
             x_values = sizes
         elif sweep == "dissimilarity":
+            try:
+                X_train_array = np.asarray(X_train, dtype=float)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    'sweep="dissimilarity" adds noise to the input features, '
+                    "which must then be numbers; X_train has other values."
+                ) from None
             rng = check_random_state(random_state)
             span = np.ptp(X_train_array, axis=0)
             x_values = np.asarray(offsets, dtype=float)
-            full = [_ensemble_size(estimator)]
+            full = [_ensemble_size(final)]
             p_train = effective_parameters_path(
                 estimator, X_train, ensemble_sizes=full, sample_weight=sample_weight
             )[0]
@@ -181,8 +197,11 @@ class SmootherDisplay:
                     effective_parameters_path(
                         estimator,
                         X_train,
-                        X_train_array
-                        + rng.uniform(-delta, delta, X_train_array.shape) * span,
+                        _like(
+                            X_train,
+                            X_train_array
+                            + rng.uniform(-delta, delta, X_train_array.shape) * span,
+                        ),
                         ensemble_sizes=full,
                         sample_weight=sample_weight,
                     )[0]

@@ -10,6 +10,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
@@ -33,7 +34,8 @@ SUPPORTED_MODELS = (
     "RandomForestRegressor, RandomForestClassifier, ExtraTreesRegressor, "
     "ExtraTreesClassifier, GradientBoostingRegressor(loss='squared_error'), "
     "HistGradientBoostingRegressor(loss='squared_error') and "
-    "xgboost.XGBRegressor(objective='reg:squarederror')"
+    "xgboost.XGBRegressor(objective='reg:squarederror'), alone or as a "
+    "Pipeline's last step"
 )
 
 
@@ -70,8 +72,27 @@ def _boosted_structure(estimator, X_train, sample_weight):
     return xgboost_trees(estimator, X_train, sample_weight)
 
 
+def final_model(estimator, X_train, X=None):
+    """A fitted Pipeline's last step, with the inputs its earlier steps make.
+
+    The earlier steps are a fixed function of X, so the final model's weights
+    on the transformed rows are exactly the pipeline's weights.
+    """
+    while isinstance(estimator, Pipeline):
+        check_is_fitted(estimator)
+        preprocessing, estimator = estimator[:-1], estimator[-1]
+        X_train = preprocessing.transform(X_train)
+        X = None if X is None else preprocessing.transform(X)
+    return estimator, X_train, X
+
+
 def validate_smoother_inputs(estimator, X_train, X, oob, sample_weight):
-    """Check the model kind, fit state and inputs; return the checked inputs."""
+    """Check the model kind, fit state and inputs.
+
+    Returns the final model (a Pipeline's last step), whether it is a forest,
+    and the checked inputs.
+    """
+    estimator, X_train, X = final_model(estimator, X_train, X)
     is_forest = isinstance(estimator, _FORESTS)
     is_boosting = isinstance(
         estimator, (GradientBoostingRegressor, HistGradientBoostingRegressor)
@@ -98,7 +119,7 @@ def validate_smoother_inputs(estimator, X_train, X, oob, sample_weight):
     X = X_train if X is None else _check_rows(estimator, X, "X")
     if is_forest:
         check_forest_is_linear_smoother(estimator)
-    return is_forest, X_train, X, sample_weight
+    return estimator, is_forest, X_train, X, sample_weight
 
 
 def iter_smoother_weights(
@@ -115,7 +136,7 @@ def iter_smoother_weights(
 
     ``n_estimators`` restricts the model to its first trees or rounds.
     """
-    is_forest, X_train, X, sample_weight = validate_smoother_inputs(
+    estimator, is_forest, X_train, X, sample_weight = validate_smoother_inputs(
         estimator, X_train, X, oob, sample_weight
     )
     if is_forest:
@@ -155,7 +176,11 @@ def smoother_weights(
         early-stopping hold-out is recovered), or
         ``xgboost.XGBRegressor(objective="reg:squarederror")`` (any
         ``reg_lambda``, ``base_score`` and ``num_parallel_tree``). Anything else
-        raises an error that says why it is not a linear smoother.
+        raises an error that says why it is not a linear smoother. A fitted
+        :class:`~sklearn.pipeline.Pipeline` ending in one of these works too:
+        its earlier steps (scaling, encoding...) are a fixed function of the
+        rows, so the weights of its last step on the transformed rows are
+        exactly the pipeline's.
     X_train : array-like of shape (n_train, n_features)
         The rows the model was fit on, in the same order.
     X : array-like of shape (n_queries, n_features), default=None

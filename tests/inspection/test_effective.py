@@ -1,11 +1,17 @@
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
+from scipy import sparse
+from sklearn.compose import make_column_transformer
 from sklearn.ensemble import (
     ExtraTreesRegressor,
     GradientBoostingRegressor,
+    HistGradientBoostingRegressor,
     RandomForestRegressor,
 )
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skensemble.inspection import (
     SmootherDisplay,
@@ -229,3 +235,63 @@ def test_papers_simulated_setting(bootstrap, max_features, p_train_range, p_test
 def test_make_mars_additive_rejects_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         make_mars_additive(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        RandomForestRegressor(n_estimators=10, random_state=0),
+        HistGradientBoostingRegressor(max_iter=10),
+    ],
+)
+def test_a_pipeline_is_explained_by_its_last_step_on_transformed_rows(model):
+    # A DataFrame with a string column: encoding and scaling come first.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "size": rng.uniform(size=150),
+            "colour": rng.choice(["red", "green", "blue"], size=150),
+        }
+    )
+    y = frame["size"] * 3 + (frame["colour"] == "red") + rng.normal(0, 0.1, 150)
+    encode = make_column_transformer(
+        (StandardScaler(), ["size"]), (OneHotEncoder(sparse_output=False), ["colour"])
+    )
+    pipeline = make_pipeline(encode, model).fit(frame, y)
+    result = smoother_weights(pipeline, frame, frame.head(20))
+    np.testing.assert_allclose(
+        result.weights @ y.to_numpy() + result.offset,
+        pipeline.predict(frame.head(20)),
+        rtol=1e-6,
+        atol=1e-6,
+    )
+    rows = encode.transform(frame)
+    direct = smoother_weights(pipeline[-1], rows, rows[:20]).weights
+    weights = result.weights
+    if sparse.issparse(weights):
+        weights, direct = weights.toarray(), direct.toarray()
+    np.testing.assert_array_equal(weights, direct)
+    assert effective_parameters(pipeline, frame) == effective_parameters(
+        pipeline[-1], rows
+    )
+    display = SmootherDisplay.from_estimator(
+        pipeline, frame, frame.head(20), n_points=2, plot=False
+    )
+    assert display.estimator_name == type(model).__name__
+
+
+def test_dissimilarity_sweep_of_a_pipeline_keeps_the_column_names(mars):
+    X, y, _ = mars
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    select = make_column_transformer((StandardScaler(), list(frame.columns[:3])))
+    forest = RandomForestRegressor(n_estimators=5, random_state=0)
+    pipeline = make_pipeline(select, forest).fit(frame, y)
+    display = SmootherDisplay.from_estimator(
+        pipeline, frame, sweep="dissimilarity", offsets=(0, 0.1), plot=False
+    )
+    assert display.test_parameters[0] == pytest.approx(display.train_parameters[0])
+    unused_text = frame.assign(**{frame.columns[-1]: "a"})  # the pipeline drops it
+    with pytest.raises(ValueError, match="must then be numbers"):
+        SmootherDisplay.from_estimator(
+            pipeline, unused_text, sweep="dissimilarity", plot=False
+        )
