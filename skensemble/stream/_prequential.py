@@ -1,6 +1,7 @@
 """Prequential (test-then-train) evaluation of stream classifiers on arrays."""
 
 import time
+import warnings
 
 import numpy as np
 from sklearn.metrics import cohen_kappa_score
@@ -124,6 +125,13 @@ def prequential_score(
     if classes is None:
         classes = np.unique(y)
     n_samples = X.shape[0]
+    if window > n_samples:
+        warnings.warn(
+            f"window={window} is longer than the stream ({n_samples} instances), "
+            f"so the windowed accuracy curve is empty; pass a smaller window.",
+            UserWarning,
+            stacklevel=2,
+        )
     y_pred = np.empty(n_samples, dtype=object)
     report_every = max(1, n_samples // 10)
     next_report = report_every

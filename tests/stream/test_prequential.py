@@ -82,7 +82,7 @@ def test_prequential_score_runs_sklearn_partial_fit_in_batches():
 def test_prequential_score_of_driftmoe_uses_its_test_then_train_step():
     X, y = separable_stream(600)
     params = dict(n_experts=3, top_k=2, router_batch_size=64, random_state=0)
-    result = prequential_score(DriftMoEClassifier(**params), X, y)
+    result = prequential_score(DriftMoEClassifier(**params), X, y, window=200)
     expected = DriftMoEClassifier(**params).partial_fit_predict(X, y, classes=[0, 1])
     np.testing.assert_array_equal(result.y_pred.astype(int), expected)
 
@@ -90,7 +90,7 @@ def test_prequential_score_of_driftmoe_uses_its_test_then_train_step():
 def test_prequential_score_rejects_models_that_cannot_learn_online():
     X, y = separable_stream(10)
     with pytest.raises(TypeError, match="evaluated prequentially"):
-        prequential_score(object(), X, y)
+        prequential_score(object(), X, y, window=5)
     with pytest.raises(ValueError, match="window"):
         prequential_score(tree.HoeffdingTreeClassifier(), X, y, window=0)
 
@@ -138,3 +138,10 @@ def test_prequential_display_names_one_model_and_refuses_lists_and_nothing():
         PrequentialDisplay.from_estimator([tree.HoeffdingTreeClassifier()], X, y)
     with pytest.raises(ValueError, match="estimators is empty"):
         PrequentialDisplay.from_estimator({}, X, y)
+
+
+def test_a_window_longer_than_the_stream_warns_that_the_curve_is_empty():
+    X, y = separable_stream(50)
+    with pytest.warns(UserWarning, match="window=100 is longer than the stream"):
+        result = prequential_score(tree.HoeffdingTreeClassifier(), X, y, window=100)
+    assert result.window_accuracy.size == 0 and 0 <= result.accuracy <= 1
