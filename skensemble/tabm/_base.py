@@ -248,6 +248,11 @@ class BaseTabM(BaseEstimator):
         random_state = shared_random_state(self.random_state)
         y_model = self._encode_targets(y, fitting=not continuing)
         if eval_set is not None:
+            if not (isinstance(eval_set, (tuple, list)) and len(eval_set) == 2):
+                raise ValueError(
+                    f"eval_set must be a pair (X_val, y_val); got a "
+                    f"{type(eval_set).__name__}."
+                )
             eval_set = (eval_set[0], self._encode_targets(eval_set[1], fitting=False))
         train, valid = self._split(
             X,

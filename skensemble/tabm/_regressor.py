@@ -4,10 +4,11 @@ import functools
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._quantile_levels import check_quantile_grid, interpolate_levels
+from .._quantile_levels import check_quantile_grid, interpolate_levels, interval_levels
 from .._skorch import MemberPinball, MemberSquaredError, member_rmse
 from ._base import BaseTabM
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS, REFERENCES
@@ -131,6 +132,24 @@ class TabMRegressor(RegressorMixin, BaseTabM):
         levels = np.atleast_1d(np.asarray(0.5 if quantiles is None else quantiles))
         outputs = interpolate_levels(members.mean(axis=1), self.quantiles_, levels)
         return outputs[..., 0] if quantiles is None else outputs
+
+    @available_if(lambda self: self.loss == "quantile")
+    def predict_interval(self, X, confidence=0.9):
+        """Predict the central interval ``[q_(1-c)/2, q_(1+c)/2]`` (quantile loss).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        confidence : float, default=0.9
+            Nominal coverage; both bounds must lie inside the fitted levels.
+
+        Returns
+        -------
+        y_interval : ndarray of shape (n_samples, 2) or (n_samples, n_outputs, 2)
+            Lower and upper bounds.
+        """
+        check_is_fitted(self)
+        return self.predict(X, quantiles=interval_levels(confidence))
 
     def predict_members(self, X):
         """Every member's prediction.

@@ -118,6 +118,10 @@ def test_quantile_regression_never_crosses_and_interpolates(regression):
     np.testing.assert_allclose(middle, (grid[:, 0] + grid[:, 1]) / 2)
     with pytest.raises(ValueError, match="outside the fitted"):
         model.predict(X, quantiles=[0.95])
+    np.testing.assert_array_equal(
+        model.predict_interval(X, confidence=0.8), grid[:, [0, 2]]
+    )
+    assert not hasattr(TabMRegressor(**FAST).fit(X, y), "predict_interval")
 
 
 @pytest.mark.parametrize(
@@ -307,6 +311,8 @@ def test_eval_set_replaces_the_internal_split(regression):
     X, y = regression
     model = TabMRegressor(**FAST).fit(X[:120], y[:120], eval_set=(X[120:], y[120:]))
     assert model.net_.history[0, "train_batch_count"] == -(-120 // model.batch_size_)
+    with pytest.raises(ValueError, match=r"eval_set must be a pair \(X_val, y_val\)"):
+        TabMRegressor(**FAST).fit(X[:120], y[:120], eval_set=X[120:])
 
 
 def test_early_stopping_metric_options(regression):
