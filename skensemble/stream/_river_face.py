@@ -1,8 +1,10 @@
 """river's face of DriftMoE: ``learn_one`` / ``predict_one`` on feature dicts."""
 
+import copy
 from numbers import Real
 
 import numpy as np
+from sklearn.base import clone as sklearn_clone
 
 
 class _RiverClassifierMixin:
@@ -95,6 +97,34 @@ class _RiverClassifierMixin:
         if not probabilities:
             return None
         return max(probabilities, key=probabilities.get)
+
+    def clone(self, new_params=None, include_attributes=False):
+        """A fresh copy with the same parameters, as river's ``Base.clone``.
+
+        river's wrappers (``ensemble.BaggingClassifier``,
+        ``drift.DriftRetrainingClassifier``, a ``compose.Pipeline``'s own
+        ``clone``...) copy their models this way.
+
+        Parameters
+        ----------
+        new_params : dict, default=None
+            Parameters to change in the copy.
+        include_attributes : bool, default=False
+            Also copy what the model has learnt.
+
+        Returns
+        -------
+        model : DriftMoEClassifier
+            The copy.
+        """
+        model = copy.deepcopy(self) if include_attributes else sklearn_clone(self)
+        if new_params:
+            model.set_params(**copy.deepcopy(new_params))
+        return model
+
+    def _get_params(self):
+        # river's name for get_params (its Pipeline.clone reads it on each step).
+        return self.get_params(deep=False)
 
     def _add_class(self, label):
         if self.mode == "task":

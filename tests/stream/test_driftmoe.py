@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from river import drift, evaluate, metrics, tree
+from river import drift, ensemble, evaluate, metrics, preprocessing, tree
 from sklearn.datasets import make_classification
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -243,6 +243,29 @@ def test_river_path_from_scratch_discovers_classes():
     assert sorted(model.classes_.tolist()) == [0, 1, 2]
     assert model.n_instances_seen_ == 300
     assert model.predict(X[:5]).shape == (5,)
+
+
+def test_river_wrappers_can_clone_the_model():
+    X, y = small_stream(n_samples=200)
+    params = dict(n_experts=3, top_k=1, random_state=0, device="cpu")
+    model = DriftMoEClassifier(**params)
+    fresh = model.clone({"n_experts": 4})
+    assert fresh is not model and fresh.n_experts == 4 and fresh.top_k == 1
+    for row, label in zip(X[:100], y[:100].tolist()):
+        model.learn_one(as_dict(row), label)
+    assert not hasattr(model.clone(), "router_")
+    learnt = model.clone(include_attributes=True)
+    for row in X[100:]:
+        assert learnt.predict_one(as_dict(row)) == model.predict_one(as_dict(row))
+    pipeline = preprocessing.StandardScaler() | DriftMoEClassifier(**params)
+    assert isinstance(pipeline.clone().steps["DriftMoEClassifier"], DriftMoEClassifier)
+    bagging = ensemble.BaggingClassifier(DriftMoEClassifier(**params), n_models=2)
+    accuracy = evaluate.progressive_val_score(
+        ((as_dict(row), label) for row, label in zip(X, y.tolist())),
+        bagging,
+        metrics.Accuracy(),
+    )
+    assert 0.0 < accuracy.get() <= 1.0
 
 
 def test_pickle_in_the_middle_of_a_stream_continues_identically():
