@@ -1,6 +1,7 @@
 """river's face of DriftMoE: ``learn_one`` / ``predict_one`` on feature dicts."""
 
 import copy
+import pickle
 from numbers import Real
 
 import numpy as np
@@ -121,6 +122,20 @@ class _RiverClassifierMixin:
         if new_params:
             model.set_params(**copy.deepcopy(new_params))
         return model
+
+    @property
+    def _raw_memory_usage(self):
+        # river's memory report (progressive_val_score(show_memory=True)): the
+        # pickled size in bytes, which counts the router's tensors and every
+        # expert tree (river's own estimate walks __dict__ and would miss the
+        # tensors' storage).
+        return len(pickle.dumps(self))
+
+    @property
+    def _memory_usage(self):
+        from river.utils.pretty import humanize_bytes
+
+        return humanize_bytes(self._raw_memory_usage)
 
     def _get_params(self):
         # river's name for get_params (its Pipeline.clone reads it on each step).

@@ -1,6 +1,7 @@
 """DriftMoE does what the paper's step says, on both of its faces."""
 
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -245,7 +246,7 @@ def test_river_path_from_scratch_discovers_classes():
     assert model.predict(X[:5]).shape == (5,)
 
 
-def test_river_wrappers_can_clone_the_model():
+def test_river_wrappers_can_clone_the_model(capsys):
     X, y = small_stream(n_samples=200)
     params = dict(n_experts=3, top_k=1, random_state=0, device="cpu")
     model = DriftMoEClassifier(**params)
@@ -266,6 +267,17 @@ def test_river_wrappers_can_clone_the_model():
         metrics.Accuracy(),
     )
     assert 0.0 < accuracy.get() <= 1.0
+    assert model._raw_memory_usage == len(pickle.dumps(model))
+    evaluate.progressive_val_score(  # river's memory report reads it
+        ((as_dict(row), label) for row, label in zip(X, y.tolist())),
+        DriftMoEClassifier(**params),
+        metrics.Accuracy(),
+        print_every=100,
+        show_memory=True,
+    )
+    assert re.search(
+        r"\[200\] Accuracy: .* \d+(\.\d+)? [KM]iB", capsys.readouterr().out
+    )
 
 
 def test_pickle_in_the_middle_of_a_stream_continues_identically():
