@@ -13,6 +13,9 @@ class _RiverClassifierMixin:
 
     # river reads this flag to call ``learn_one(x, y)`` in progressive validation.
     _supervised = True
+    # river's wrappers (voting, chains, stacking) ask whether a model handles
+    # more than two classes; DriftMoE does natively.
+    _multiclass = True
 
     def learn_one(self, x, y, w=1.0):
         """Learn one instance given as a river feature dict.

@@ -268,6 +268,8 @@ def test_river_wrappers_can_clone_the_model(capsys):
     )
     assert 0.0 < accuracy.get() <= 1.0
     assert model._raw_memory_usage == len(pickle.dumps(model))
+    voting = ensemble.VotingClassifier([model, tree.HoeffdingTreeClassifier()])
+    assert voting._multiclass
     evaluate.progressive_val_score(  # river's memory report reads it
         ((as_dict(row), label) for row, label in zip(X, y.tolist())),
         DriftMoEClassifier(**params),
