@@ -94,6 +94,14 @@ def quantile_strategy(estimator):
     )
 
 
+def _accepts_nan(estimator):
+    """The estimator's ``allow_nan`` tag (False for a model without sklearn tags)."""
+    try:
+        return get_tags(estimator).input_tags.allow_nan
+    except AttributeError:
+        return False
+
+
 def _fit_one_level(estimator, parameter, level, X, y, fit_params):
     return clone(estimator).set_params(**{parameter: level}).fit(X, y, **fit_params)
 
@@ -228,11 +236,11 @@ class MultiQuantileRegressor(QuantilePredictionMixin, RegressorMixin, BaseEstima
 
     def _finite_inputs(self):
         """``ensure_all_finite`` for X: NaN passes when the estimator takes it."""
-        return "allow-nan" if get_tags(self.estimator).input_tags.allow_nan else True
+        return "allow-nan" if _accepts_nan(self.estimator) else True
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = get_tags(self.estimator).input_tags.allow_nan
+        tags.input_tags.allow_nan = _accepts_nan(self.estimator)
         return tags
 
     def _predict_grid(self, X):

@@ -19,6 +19,10 @@ class QuantilePredictionMixin:
     returning (n_samples, n_quantiles) predictions at the fitted levels.
     """
 
+    def _finite_inputs(self):
+        """``ensure_all_finite`` for X (a subclass may let NaN through)."""
+        return True
+
     def predict(self, X, quantiles=None):
         """Predict the median, or the requested quantile levels.
 
@@ -36,8 +40,7 @@ class QuantilePredictionMixin:
             The median when ``quantiles`` is None, otherwise one column per level.
         """
         check_is_fitted(self)
-        finite = self._finite_inputs() if hasattr(self, "_finite_inputs") else True
-        X = validate_data(self, X, reset=False, ensure_all_finite=finite)
+        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite_inputs())
         levels = [0.5] if quantiles is None else check_quantile_grid(quantiles)
         chunks = [
             interpolate_levels(

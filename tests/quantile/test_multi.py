@@ -190,3 +190,33 @@ def test_missing_values_pass_to_models_that_take_them(data):
     assert not linear.__sklearn_tags__().input_tags.allow_nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
         linear.fit(X, y)
+
+
+class DuckQuantiles:
+    """A quantile model without scikit-learn's base classes (so without tags)."""
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def fit(self, X, y):
+        self.y_ = np.asarray(y)
+        return self
+
+    def predict(self, X, quantiles=(0.5,)):
+        return np.tile(np.quantile(self.y_, quantiles), (len(X), 1))
+
+    def predict_interval(self, X, confidence=0.9):
+        return self.predict(X, [(1 - confidence) / 2, (1 + confidence) / 2])
+
+
+def test_a_model_without_scikit_learn_tags_is_still_accepted(data):
+    X, y = data
+    model = MultiQuantileRegressor(DuckQuantiles(), quantiles=LEVELS).fit(X, y)
+    assert model.strategy_ == "native"
+    assert not model.__sklearn_tags__().input_tags.allow_nan
+    np.testing.assert_allclose(
+        model.predict(X[:1], quantiles=LEVELS)[0], np.quantile(y, LEVELS)
+    )
